@@ -1,0 +1,106 @@
+"""Options, KB loading and error handling shared by every ``ddkb`` command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import DdkbError
+
+DATA_FORMATS = ["turtle", "nt", "nquads", "trig", "xml", "jsonld"]
+INFER_CHOICES = ["none", "rdfs", "owlrl"]
+
+
+def _kb_option_decorators(prefix_help: str = "") -> list[Callable]:
+    return [
+        click.option("--data", "data", multiple=True, metavar="FILE",
+                     type=click.Path(dir_okay=False, path_type=Path),
+                     help="Load this RDF file beside the bundled KB (repeatable)."),
+        click.option("--data-format", type=click.Choice(DATA_FORMATS), default=None,
+                     help="Format of --data files (default: from the file extension)."),
+        click.option("--infer", type=click.Choice(INFER_CHOICES), default=None,
+                     help="Add inferred triples (RDFS or OWL 2 RL) in their own graph."),
+        click.option("--allow-network", is_flag=True, default=None,
+                     help="Allow network access (SERVICE, remote imports and contexts)."),
+        click.option("--no-cache", is_flag=True, default=None,
+                     help="Do not read or write the loaded-KB cache."),
+    ]
+
+
+def global_kb_options(func: Callable) -> Callable:
+    """Options of the ``ddkb`` group itself (``ddkb --data x.ttl query ...``)."""
+    for deco in reversed(_kb_option_decorators()):
+        func = deco(func)
+    return func
+
+
+def kb_options(func: Callable) -> Callable:
+    """The same options on a sub-command (``ddkb query --data x.ttl ...``); both merge."""
+    for deco in reversed(_kb_option_decorators()):
+        func = deco(func)
+    return func
+
+
+KB_OPTION_NAMES = ("data", "data_format", "infer", "allow_network", "no_cache")
+
+
+def kb_settings(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]:
+    """Merge group-level and command-level KB options; pops them from ``options``."""
+    root = (ctx.find_root().obj or {}) if ctx else {}
+    data = list(root.get("data") or ()) + list(options.pop("data", None) or ())
+    merged = {"data": data}
+    for name in KB_OPTION_NAMES[1:]:
+        local = options.pop(name, None)
+        merged[name] = local if local is not None else root.get(name)
+    if merged["infer"] == "none":
+        merged["infer"] = None
+    merged["allow_network"] = bool(merged["allow_network"])
+    merged["no_cache"] = bool(merged["no_cache"])
+    return merged
+
+
+def get_kb(ctx: click.Context, options: dict[str, Any]):
+    """Load the knowledge base as the merged options say."""
+    from ..kb import load
+
+    s = kb_settings(ctx, options)
+    kwargs = dict(data=s["data"], data_format=s["data_format"], infer=s["infer"],
+                  allow_network=s["allow_network"])
+    if s["no_cache"]:
+        kwargs["use_cache"] = False
+    return load(**kwargs)
+
+
+def run_guarded(cli: click.Group) -> int:
+    """Run the CLI; library errors become one line on stderr and an exit code."""
+    try:
+        cli.main(standalone_mode=False, prog_name="ddkb")
+        return 0
+    except DdkbError as err:
+        click.echo(f"Error: {err}", err=True)
+        return err.exit_code
+    except click.exceptions.Exit as err:
+        return err.exit_code
+    except click.ClickException as err:
+        err.show()
+        return err.exit_code
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        return 1
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+    except Exception as err:  # an internal bug: one line, details only on request
+        if os.environ.get("DDKB_DEBUG"):
+            raise
+        click.echo(f"Error: internal error ({type(err).__name__}): {err}. "
+                   "Set DDKB_DEBUG=1 for details.", err=True)
+        return 1
