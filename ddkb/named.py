@@ -19,6 +19,12 @@ value typed by a user becomes an RDF term:
 * ``iri``     -- an IRI or CURIE taken as is;
 * ``literal`` -- a plain string.
 
+Writing a query: every parameter must be a projected variable of the SELECT
+(pyoxigraph's substitutions require it). An optional parameter is tested with
+``COALESCE`` rather than ``BOUND`` (which does not see substitutions), e.g.
+``BIND(COALESCE(?family, ddkb:Instrument) AS ?root)`` or
+``BIND(COALESCE(STR(?status), "") AS ?want) FILTER(?want = "" || ...)``.
+
 This module does not import rdflib or pyoxigraph: it sits on the fast path of
 ``ddkb query``.
 
@@ -40,7 +46,7 @@ from .errors import InputError
 #: The kinds of parameter value a named query accepts.
 PARAM_KINDS = ("concept", "class", "iri", "literal")
 
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _HEADER_RE = re.compile(r"^#\s*(?P<key>[A-Za-z_-]+)\s*:\s*(?P<value>.*?)\s*$")
 _PARAM_RE = re.compile(
     r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\((?P<opts>[^)]*)\)\s*(?P<desc>.*)$"
@@ -118,7 +124,7 @@ def parse_query_file(path: Path) -> NamedQuery:
     path = Path(path)
     name = path.stem
     if not _NAME_RE.match(name):
-        raise InputError(f"{path}: a named query's file name must be a plain identifier")
+        raise InputError(f"{path}: a named query's file name must be letters, digits, '-' and '_'")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
