@@ -79,8 +79,9 @@ def get_kb(ctx: click.Context, options: dict[str, Any]):
 def run_guarded(cli: click.Group) -> int:
     """Run the CLI; library errors become one line on stderr and an exit code."""
     try:
-        cli.main(standalone_mode=False, prog_name="ddkb")
-        return 0
+        # with standalone_mode=False, Click returns ctx.exit()'s code instead of raising
+        code = cli.main(standalone_mode=False, prog_name="ddkb")
+        return code if isinstance(code, int) else 0
     except DdkbError as err:
         click.echo(f"Error: {err}", err=True)
         return err.exit_code
