@@ -71,6 +71,7 @@ SELECT DISTINCT ?c ?k ?v ?g WHERE {
   {
     { ?c skos:prefLabel ?v BIND("pref" AS ?k) }
     UNION { ?c rdfs:label ?v BIND("label" AS ?k) }
+    UNION { ?c skos:altLabel ?v BIND("alt" AS ?k) }
     UNION { ?c skos:definition ?v BIND("def" AS ?k) }
     UNION { ?c a ?v FILTER(isIRI(?v)) BIND("type" AS ?k) }
     UNION { ?c dcterms:source ?v FILTER(isIRI(?v)) BIND("source" AS ?k) }
@@ -230,6 +231,7 @@ def _read_nodes(kb: KnowledgeBase, voc: Vocabulary) -> dict[str, dict[str, Any]]
             "types": [curie(t) for t in types],
             "cls": _primary_class(types),
             "definition": _best_literal(facts["def"]),
+            "alt_labels": sorted({_value(v) for v in facts["alt"]}),
             "sources": voc.sort_sections(_value(s) for s in facts["source"]),
             "status": status,
             "bundled": any(g.startswith(GRAPH) and g != INFERRED_GRAPH for g in graphs),
@@ -245,9 +247,12 @@ def project(kb: KnowledgeBase, *, focus: str | None = None, depth: int = 1,
             include_inferred: bool = False) -> nx.MultiDiGraph:
     """Project the KB onto a ``networkx.MultiDiGraph`` of concepts and their relations.
 
-    Nodes are concepts (IRI strings) with attributes ``label``, ``curie``, ``types``
-    (class CURIEs, most specific first), ``cls`` (e.g. ``"Instrument"``),
-    ``definition``, ``sources`` (section titles), ``status`` and ``bundled``.
+    Nodes are concepts (IRI strings) with attributes ``label`` (skos:prefLabel, else
+    rdfs:label, else the CURIE), ``curie``, ``types`` (class CURIEs, most specific
+    first), ``cls`` (e.g. ``"Instrument"``), ``definition``, ``alt_labels``,
+    ``sources`` (section titles), ``status`` (verification status label or "") and
+    ``bundled`` (False for concepts from the user's ``--data`` files).
+    ``G.graph["classes"]`` describes the classes (for subclass-aware type filters).
     Edges are the triples whose predicate is an ``owl:ObjectProperty`` between two
     concepts, one edge per triple, keyed by the property CURIE, with attributes
     ``predicate`` (IRI), ``label`` (e.g. ``"fosters"``) and ``sources`` (the section
@@ -293,20 +298,12 @@ def project(kb: KnowledgeBase, *, focus: str | None = None, depth: int = 1,
         G.add_edge(s, o, key=curie(p), predicate=p, label=voc.property_label(p),
                    sources=voc.sort_sections(edge_secs.get((s, p, o), ())))
 
+    used = {t for attrs in nodes.values() for t in attrs["_type_iris"]}
+    G.graph["classes"] = _class_table(voc, used)
     focus_iri = resolve_concept(kb, focus, G) if focus is not None else None
     if types is not None or exclude_types is not None:
-        used = {t for attrs in nodes.values() for t in attrs["_type_iris"]}
-        wanted = _resolve_classes(types, voc, used) if types is not None else None
-        unwanted = (_resolve_classes(exclude_types, voc, used)
-                    if exclude_types is not None else set())
-        drop = []
-        for iri in G:
-            if iri == focus_iri:
-                continue
-            ancestors = set().union(*(voc.ancestors(t) for t in nodes[iri]["_type_iris"]))
-            if (wanted is not None and not ancestors & wanted) or ancestors & unwanted:
-                drop.append(iri)
-        G.remove_nodes_from(drop)
+        keep = nodes_of_type(G, types, exclude_types)
+        G.remove_nodes_from([n for n in list(G) if n not in keep and n != focus_iri])
     if focus_iri is not None:
         near = neighbourhood(G, focus_iri, depth)
         G = G.subgraph(near).copy()
@@ -344,6 +341,8 @@ def _match_names(names: Iterable[str], candidates: dict[str, list[str]], what: s
         full = expand(key) or key
         if full in candidates:
             found.add(full)
+        elif key in candidates:
+            found.add(key)
         elif key.casefold() in index:
             found |= index[key.casefold()]
         else:
@@ -352,16 +351,47 @@ def _match_names(names: Iterable[str], candidates: dict[str, list[str]], what: s
     return found
 
 
-def _resolve_classes(names: Iterable[str], voc: Vocabulary,
-                     used: Iterable[str] = ()) -> set[str]:
-    """Class names -> IRIs; valid are ddkb:Concept's subclasses and classes concepts use."""
+def _class_table(voc: Vocabulary, used: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """CURIE -> {iri, label, ancestors} of ddkb:Concept's subclasses and the classes in use.
+
+    Kept in ``G.graph["classes"]`` so type filters work on a graph alone.
+    """
     concept = DDKB + "Concept"
     classes = {c for c in voc.classes | set(voc.supers) if concept in voc.ancestors(c)}
     for t in used:
         classes |= voc.ancestors(t)
-    candidates = {c: [curie(c), _local_name(c)] + [_value(v) for v in voc.class_labels.get(c, [])]
-                  for c in classes}
+    return {curie(c): {"iri": c,
+                       "label": _best_literal(voc.class_labels.get(c, [])) or _local_name(c),
+                       "ancestors": sorted(curie(a) for a in voc.ancestors(c))}
+            for c in sorted(classes)}
+
+
+def resolve_types(G: nx.Graph, names: Iterable[str]) -> set[str]:
+    """Class names (local name, label, CURIE or IRI; case-insensitive) -> class CURIEs.
+
+    >>> resolve_types(G, ["instrument"])       # doctest: +SKIP
+    {'ddkb:Instrument'}
+    """
+    table = G.graph.get("classes", {})
+    candidates = {c: [info["iri"], _local_name(info["iri"]), info["label"]]
+                  for c, info in table.items()}
     return _match_names(names, candidates, "type")
+
+
+def nodes_of_type(G: nx.Graph, types: Iterable[str] | None = None,
+                  exclude_types: Iterable[str] | None = None) -> set[str]:
+    """The nodes that are (subclass-aware) of one of ``types`` and of none of ``exclude_types``."""
+    table = G.graph.get("classes", {})
+    wanted = resolve_types(G, types) if types is not None else None
+    unwanted = resolve_types(G, exclude_types) if exclude_types is not None else set()
+    keep = set()
+    for node, data in G.nodes(data=True):
+        ancestors = set(data.get("types", []))
+        for t in data.get("types", []):
+            ancestors.update(table.get(t, {}).get("ancestors", []))
+        if (wanted is None or ancestors & wanted) and not ancestors & unwanted:
+            keep.add(node)
+    return keep
 
 
 def _resolve_relations(names: Iterable[str], voc: Vocabulary) -> set[str]:
@@ -394,7 +424,11 @@ def resolve_concept(kb: KnowledgeBase | None, name: str, G: nx.MultiDiGraph | No
                               "is not a concept of the graph")
     if G is None:
         raise ConceptNotFound(f"no concept named {name!r}")
-    hits = [n for n, d in G.nodes(data=True) if d.get("label", "").casefold() == text.casefold()]
+    key = text.casefold()
+    hits = [n for n, d in G.nodes(data=True) if d.get("label", "").casefold() == key]
+    if not hits:
+        hits = [n for n, d in G.nodes(data=True)
+                if key in (alt.casefold() for alt in d.get("alt_labels", []))]
     if len(hits) == 1:
         return hits[0]
     if len(hits) > 1:
@@ -426,3 +460,218 @@ def to_plain(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {k: to_plain(v) for k, v in obj.items()}
     return obj
+
+
+# -- paths ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Step:
+    """One hop of a path, in walking order: from ``source`` to ``target``.
+
+    ``forward`` is True when the KB's triple reads ``source -predicate-> target``
+    and False when it reads ``target -predicate-> source`` (the walk went against
+    the arrow). ``sections`` are the titles of the sections the triple's claim cites.
+    """
+
+    source_iri: str
+    source_label: str
+    predicate_label: str
+    target_iri: str
+    target_label: str
+    sections: list[str]
+    forward: bool
+    predicate: str = ""
+
+    def sentence(self) -> str:
+        """``a -fosters-> b`` or, against the arrow, ``a <-fosters- b`` (one line)."""
+        a, p, b = (" ".join(x.split()) for x in
+                   (self.source_label, self.predicate_label, self.target_label))
+        return f"{a} -{p}-> {b}" if self.forward else f"{a} <-{p}- {b}"
+
+
+def _best_edge(G: nx.MultiDiGraph, a: str, b: str, directed: bool) -> Step:
+    """The edge to show for the hop a -> b: forward first, then with sources, then by key."""
+    options = [(True, k, d) for k, d in (G.get_edge_data(a, b) or {}).items()]
+    if not directed:
+        options += [(False, k, d) for k, d in (G.get_edge_data(b, a) or {}).items()]
+    forward, _key, data = min(options, key=lambda o: (not o[0], not o[2].get("sources"), o[1]))
+    return Step(a, G.nodes[a]["label"], data["label"], b, G.nodes[b]["label"],
+                list(data.get("sources", [])), forward, data["predicate"])
+
+
+def shortest_paths(kb_or_graph: Any, a: str, b: str, k: int = 1,
+                   directed: bool = False) -> list[list[Step]]:
+    """Up to ``k`` shortest simple paths from concept ``a`` to concept ``b``, shortest first.
+
+    The search ignores edge direction unless ``directed`` (so "how are X and Y
+    connected?" finds an answer even against the arrows); each ``Step`` still says
+    which way its triple reads. The ``k`` paths differ in at least one concept.
+    Between two concepts linked by several relations, the step shows the one
+    read in walking direction, preferring one with a cited source.
+
+    >>> paths = shortest_paths(kb, "joint military exercise", "soft power", k=2)  # doctest: +SKIP
+    >>> paths[0][0].sentence()                                                # doctest: +SKIP
+    'joint military exercise -fosters-> mutual trust'
+
+    Returns ``[]`` when no path exists; raises ``ConceptNotFound`` for unknown
+    names and ``InputError`` when ``k < 1`` or ``a`` and ``b`` are the same concept.
+    """
+    import networkx as nx
+
+    if k < 1:
+        raise InputError(f"k must be 1 or more, not {k}")
+    kb, G = _as_graph(kb_or_graph)
+    src, dst = resolve_concept(kb, a, G), resolve_concept(kb, b, G)
+    if src == dst:
+        raise InputError(f"{a!r} and {b!r} are the same concept ({G.nodes[src]['curie']})")
+    simple = nx.DiGraph(G) if directed else nx.Graph(G.to_undirected(as_view=True))
+    paths: list[list[Step]] = []
+    try:
+        for nodes in nx.shortest_simple_paths(simple, src, dst):
+            hops = zip(nodes, nodes[1:], strict=False)
+            paths.append([_best_edge(G, x, y, directed) for x, y in hops])
+            if len(paths) >= k:
+                break
+    except nx.NetworkXNoPath:
+        pass
+    return paths
+
+
+def format_step(step: Step) -> str:
+    """A step as a sentence with its sources, as ``ddkb path`` prints it."""
+    where = "; ".join(step.sections) if step.sections else "no source recorded"
+    return f"{step.sentence()}  (sources: {where})"
+
+
+# -- neighbourhoods ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Neighbour:
+    """A concept near another: its distance and the step that reached it."""
+
+    iri: str
+    label: str
+    cls: str
+    distance: int
+    via: Step
+
+
+def related(kb_or_graph: Any, concept: str, depth: int = 1) -> list[Neighbour]:
+    """The concepts within ``depth`` hops of ``concept`` (either direction), nearest first.
+
+    Each ``Neighbour`` carries the ``Step`` that reached it from a concept one hop
+    nearer (for ``depth=1`` that is the relation with ``concept`` itself).
+
+    >>> [(n.label, n.via.predicate_label) for n in related(kb, "CBM")][:2]   # doctest: +SKIP
+    """
+    if depth < 1:
+        raise InputError(f"depth must be 1 or more, not {depth}")
+    kb, G = _as_graph(kb_or_graph)
+    start = resolve_concept(kb, concept, G)
+    found: list[Neighbour] = []
+    dist = {start: 0}
+    frontier = [start]
+    while frontier and dist[frontier[0]] < depth:
+        nxt: list[str] = []
+        for node in frontier:
+            around = sorted(set(G.successors(node)) | set(G.predecessors(node)),
+                            key=lambda n: (G.nodes[n]["label"].casefold(), n))
+            for nb in around:
+                if nb in dist:
+                    continue
+                dist[nb] = dist[node] + 1
+                nxt.append(nb)
+                data = G.nodes[nb]
+                found.append(Neighbour(nb, data["label"], data["cls"], dist[nb],
+                                       _best_edge(G, node, nb, directed=False)))
+        frontier = nxt
+    return found
+
+
+# -- centrality -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Ranked:
+    """A concept and its centrality score."""
+
+    iri: str
+    label: str
+    cls: str
+    score: float
+
+
+def rank(kb_or_graph: Any, by: str = "degree", type: str | None = None,  # noqa: A002
+         top: int = 20) -> list[Ranked]:
+    """The ``top`` concepts by a centrality measure, highest first.
+
+    * ``degree`` -- how many relations a concept takes part in (in + out);
+    * ``pagerank`` -- on the directed graph: concepts many things lead to
+      (outcomes such as soft power) score high;
+    * ``betweenness`` -- on the undirected graph: concepts that bridge otherwise
+      distant parts of the KB.
+
+    Scores are computed on the whole graph; ``type`` (subclass-aware, e.g.
+    ``"Instrument"``) only filters which concepts are listed. Ties sort by label.
+
+    >>> [r.label for r in rank(kb, by="pagerank", type="Outcome", top=3)]    # doctest: +SKIP
+    """
+    import networkx as nx
+
+    if by not in RANK_MEASURES:
+        raise InputError(f"unknown measure {by!r}; valid: {', '.join(RANK_MEASURES)}")
+    if top < 1:
+        raise InputError(f"top must be 1 or more, not {top}")
+    _, G = _as_graph(kb_or_graph)
+    if by == "degree":
+        scores: dict[str, float] = {n: float(d) for n, d in G.degree()}
+    elif by == "pagerank":
+        scores = nx.pagerank(G) if len(G) else {}
+    else:
+        scores = nx.betweenness_centrality(nx.Graph(G.to_undirected(as_view=True)))
+    allowed = nodes_of_type(G, [type]) if type else set(G)
+    ranked = sorted((n for n in G if n in allowed),
+                    key=lambda n: (-scores[n], G.nodes[n]["label"].casefold(), n))
+    return [Ranked(n, G.nodes[n]["label"], G.nodes[n]["cls"], round(scores[n], 6))
+            for n in ranked[:top]]
+
+
+# -- communities ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Cluster:
+    """A community of concepts, named after its member with the most relations."""
+
+    name: str
+    members: list[dict[str, str]]
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+
+def clusters(kb_or_graph: Any, *, min_size: int = 2, seed: int = 7,
+             resolution: float = 1.0) -> list[Cluster]:
+    """Communities of concepts (Louvain modularity, fixed seed: the same input gives
+    the same clusters), largest first; communities smaller than ``min_size`` are left out.
+
+    Each cluster is named after its most central member (most relations, then
+    label); members are listed by the same order.
+
+    >>> [(c.name, c.size) for c in clusters(kb)][:3]                           # doctest: +SKIP
+    """
+    import networkx as nx
+
+    if min_size < 1:
+        raise InputError(f"min-size must be 1 or more, not {min_size}")
+    _, G = _as_graph(kb_or_graph)
+    simple = nx.Graph(G.to_undirected(as_view=True))
+    if not len(simple):
+        return []
+    communities = nx.community.louvain_communities(simple, seed=seed, resolution=resolution)
+    degree = dict(G.degree())
+    result = []
+    for community in communities:
+        if len(community) < min_size:
+            continue
+        members = sorted(community, key=lambda n: (-degree[n], G.nodes[n]["label"].casefold(), n))
+        result.append(Cluster(G.nodes[members[0]]["label"],
+                              [{"iri": n, "label": G.nodes[n]["label"], "cls": G.nodes[n]["cls"]}
+                               for n in members]))
+    result.sort(key=lambda c: (-c.size, c.name.casefold()))
+    return result
