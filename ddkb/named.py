@@ -171,7 +171,7 @@ def parse_query_file(path: Path) -> NamedQuery:
 def list_queries(folder: Path | None = None) -> list[NamedQuery]:
     """Every named query, sorted by name (``folder`` defaults to the bundled queries)."""
     folder = Path(folder) if folder is not None else paths.queries_dir()
-    return sorted((parse_query_file(p) for p in folder.glob("*.rq")), key=lambda q: q.name)
+    return [parse_query_file(p) for p in sorted(folder.glob("*.rq"), key=lambda p: p.stem)]
 
 
 def query_names(folder: Path | None = None) -> list[str]:

@@ -1,0 +1,355 @@
+"""The named queries: the registry (ddkb.named) and the answers on the bundled KB.
+
+Every ``.rq`` file must parse (header and SPARQL), run with its parameters
+unbound and bound, and give the answers a reader of the seed article expects.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyoxigraph as ox
+import pytest
+
+from ddkb.errors import InputError
+from ddkb.named import NamedQuery, QueryParam, get_query, list_queries, parse_query_file
+from ddkb.namespaces import expand
+from ddkb.sparql import check_query
+
+QUERY_NAMES = [q.name for q in list_queries()]
+
+#: One sample value per parameter, typed the way a user would type it.
+SAMPLES = {
+    "concept": "ddkb:nato",
+    "class": "ddkb:Instrument",
+    "iri": "ddkb:fosters",
+    "literal": "4",
+}
+
+
+def term(kind: str, value: str):
+    """The RDF term a parameter value stands for (concepts given as CURIEs here)."""
+    if kind == "literal":
+        return ox.Literal(value)
+    return ox.NamedNode(expand(value) or value)
+
+
+def run(kb, name: str, **params: str) -> list[dict[str, str]]:
+    """Run a named query with CURIE/string parameters; rows as dicts of plain strings."""
+    query = get_query(name)
+    bindings = {k: term(query.param(k).kind, v) for k, v in params.items()}
+    return [{k: v.value for k, v in row.items()} for row in kb.select(query.text, **bindings)]
+
+
+def iri(curie: str) -> str:
+    return expand(curie)
+
+
+def column(rows: list[dict[str, str]], name: str) -> set[str]:
+    return {row[name] for row in rows if name in row}
+
+
+# -- the registry ---------------------------------------------------------------
+
+
+def test_at_least_18_named_queries_with_titles_and_descriptions():
+    queries = list_queries()
+    assert len(queries) >= 18
+    assert [q.name for q in queries] == sorted(q.name for q in queries)
+    for q in queries:
+        assert isinstance(q, NamedQuery)
+        assert q.title and q.description, q.name
+        assert q.path.name == f"{q.name}.rq"
+        assert all(isinstance(p, QueryParam) and p.description for p in q.params)
+
+
+def test_header_is_parsed_into_params():
+    q = get_query("why")
+    assert [(p.name, p.kind, p.required) for p in q.params] == [
+        ("subject", "concept", True),
+        ("property", "iri", False),
+        ("object", "concept", False),
+    ]
+    assert get_query("fosters").title == "What a given instrument fosters"
+
+
+def test_default_option_makes_a_param_optional(fixtures_dir):
+    (q,) = list_queries(fixtures_dir / "named" / "good")
+    assert q.name == "labels"
+    lang = q.param("lang")
+    assert (lang.kind, lang.required, lang.default) == ("literal", False, "en")
+    with pytest.raises(InputError, match="no parameter 'nope'.*concept, lang"):
+        q.param("nope")
+
+
+def test_unknown_name_suggests_close_names():
+    with pytest.raises(InputError) as err:
+        get_query("fosterz")
+    message = str(err.value)
+    assert message == "unknown named query 'fosterz'; did you mean: fosters?"
+
+
+def test_unknown_name_without_close_names_points_to_the_list():
+    with pytest.raises(InputError, match="unknown named query 'zzzz'; see 'ddkb queries'"):
+        get_query("zzzz")
+
+
+@pytest.mark.parametrize(
+    "fixture, line, words",
+    [
+        ("bad-kind.rq", 3, "needs a kind"),
+        ("bad-line.rq", 2, "bad header line"),
+        ("no-title.rq", 1, "no '# title:' line"),
+        ("unused-param.rq", 2, "not a variable of the query"),
+    ],
+)
+def test_malformed_header_is_one_line_naming_file_and_line(fixtures_dir, fixture, line, words):
+    path = fixtures_dir / "named" / fixture
+    with pytest.raises(InputError) as err:
+        parse_query_file(path)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}:{line}: ")
+    assert words in message
+
+
+def test_a_folder_with_a_bad_file_fails_listing(fixtures_dir):
+    with pytest.raises(InputError, match=r"bad-kind\.rq:3"):
+        list_queries(fixtures_dir / "named")
+
+
+def test_named_module_does_not_import_rdflib():
+    import subprocess
+    import sys
+
+    code = "import sys, ddkb.named; ddkb.named.list_queries(); print('rdflib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# -- every query parses and runs ----------------------------------------------------
+
+
+@pytest.mark.parametrize("name", QUERY_NAMES)
+def test_query_runs_unbound_and_bound(kb, name):
+    query = get_query(name)
+    assert check_query(query.text) == "select"
+    for prefix in re.findall(r"\b([a-z]+):[A-Za-z]", re.sub(r"(?m)^#.*$|<[^>]*>", "", query.text)):
+        assert re.search(rf"(?m)^PREFIX {prefix}:", query.text), f"{name}: PREFIX {prefix} missing"
+    # runs with no PREFIX predeclared: the file stands alone in any SPARQL tool
+    list(kb.store.query(query.text, use_default_graph_as_union=True))
+    kb.select(query.text)
+    # every parameter is a projected variable that substitution can bind
+    bindings = {p.name: term(p.kind, SAMPLES[p.kind]) for p in query.params}
+    kb.select(query.text, **bindings)
+
+
+def test_every_query_orders_its_rows():
+    for q in list_queries():
+        assert "ORDER BY" in q.text, q.name
+
+
+# -- expected answers on the bundled KB ----------------------------------------------
+
+
+def test_fosters_joint_military_exercise(kb):
+    rows = run(kb, "fosters", instrument="ddkb:joint-military-exercise")
+    assert iri("ddkb:mutual-trust") in column(rows, "outcome")
+    assert column(rows, "instrument") == {iri("ddkb:joint-military-exercise")}
+    trust = next(r for r in rows if r["outcome"] == iri("ddkb:mutual-trust"))
+    assert trust["outcomeLabel"] == "mutual trust"
+    assert trust["sections"]  # section titles, not IRIs
+    assert "https://" not in trust["sections"]
+
+
+def test_fosters_unbound_lists_every_fosters_relation(kb):
+    rows = run(kb, "fosters")
+    assert len(column(rows, "instrument")) > 3
+
+
+def test_instruments_with_families(kb):
+    rows = run(kb, "instruments")
+    by_iri = {r["instrument"]: r for r in rows}
+    assert iri("ddkb:joint-military-exercise") in by_iri
+    assert by_iri[iri("ddkb:joint-military-exercise")]["class"] == iri("ddkb:ExerciseAndTraining")
+    assert len(column(rows, "class")) >= 5
+    # each instrument once: its most specific family
+    assert len(by_iri) == len(rows)
+    dialogues = run(kb, "instruments", family="ddkb:Dialogue")
+    assert dialogues and column(dialogues, "class") == {iri("ddkb:Dialogue")}
+
+
+def test_cbms_include_notification_protocols(kb):
+    rows = run(kb, "cbms")
+    labels = column(rows, "label") | column(rows, "componentLabel")
+    assert any("notification" in label.lower() for label in labels), labels
+    assert iri("ddkb:confidence-building-measures") in column(rows, "cbm")
+    assert column(rows, "component")
+
+
+def test_norms_an_instrument_promotes(kb):
+    rows = run(kb, "norms")
+    assert rows
+    assert all(r["normLabel"] for r in rows)
+    some = rows[0]["instrument"]
+    mine = run(kb, "norms", instrument=some)
+    assert column(mine, "instrument") == {some}
+
+
+def test_risks_and_mitigations(kb):
+    rows = run(kb, "risks")
+    assert len(column(rows, "risk")) >= 3
+    assert column(rows, "mitigation"), "no risk has a mitigation"
+    assert all(r.get("riskLabel") for r in rows)
+
+
+def test_case_studies_with_actors_regions_instruments_and_status(kb):
+    rows = run(kb, "case-studies")
+    assert len(rows) >= 4
+    actors = " | ".join(column(rows, "actors"))
+    assert "ADMM-Plus" in actors
+    assert any(r.get("regions") for r in rows)
+    assert any(r.get("instruments") for r in rows)
+    statuses = column(rows, "status")
+    assert {"not supported", "contradicted"} <= statuses, statuses
+
+
+def test_actors_include_admm_plus(kb):
+    rows = run(kb, "actors")
+    by_iri = {r["actor"]: r for r in rows}
+    assert iri("ddkb:admm-plus") in by_iri
+    assert iri("ddkb:nato") in by_iri
+    assert by_iri[iri("ddkb:admm-plus")]["label"] == "ADMM-Plus"
+    assert len(column(rows, "kind")) >= 2
+    assert any(r.get("initiatives") for r in rows)
+
+
+def test_linked_nato_both_directions(kb):
+    rows = run(kb, "linked", concept="ddkb:nato")
+    assert {"in", "out"} <= column(rows, "direction")
+    assert all(r["concept"] == iri("ddkb:nato") for r in rows)
+    assert iri("http://www.wikidata.org/entity/Q7184") in column(rows, "other")
+    assert column(rows, "propertyLabel")
+
+
+def test_section_claims_by_number_and_by_curie(kb):
+    rows = run(kb, "section-claims", section="4")
+    assert rows
+    assert column(rows, "title") == {"Building Trust and Transparency in International Security"}
+    assert column(rows, "sectionIri") == {iri("src:seed-s04")}
+    assert all(r.get("subjectLabel") and r.get("propertyLabel") for r in rows)
+    same = run(kb, "section-claims", section="src:seed-s04")
+    assert column(same, "claim") == column(rows, "claim")
+    assert run(kb, "section-claims", section="no such section") == []
+
+
+def test_needs_care_lists_the_fact_check_findings(kb):
+    rows = run(kb, "needs-care")
+    yatra = [r for r in rows if "Defense Yatra" in r["label"] or "Defence Yatra" in r["label"]]
+    assert yatra and {r["statusLabel"] for r in yatra} == {"not supported"}
+    pacific = [r for r in rows if "Pacific Partnership" in r["label"]
+               and r.get("statusLabel") == "contradicted"]
+    assert pacific, [r["label"] for r in rows]
+    assert any(re.search(r"U\.?S\.? Pacific Fleet|United States Pacific Fleet",
+                         r.get("correction", "")) for r in pacific)
+    assert all(r.get("statusLabel") != "unverified" or "fact-check" in r.get("sources", "")
+               for r in rows)
+    # worst first
+    ranks = {"contradicted": 0, "not supported": 1, "partly supported": 2, "supported": 3}
+    seen = [ranks.get(r.get("statusLabel", ""), 4) for r in rows]
+    assert seen == sorted(seen)
+
+
+def test_needs_care_filter_by_status(kb):
+    rows = run(kb, "needs-care", status="contradicted")
+    assert rows and column(rows, "statusLabel") == {"contradicted"}
+    assert column(run(kb, "needs-care", status="not supported"), "statusLabel") == {
+        "not supported"}
+
+
+def test_threats_and_what_addresses_them(kb):
+    rows = run(kb, "threats")
+    assert rows and column(rows, "addressedBy")
+
+
+def test_best_practices_and_what_they_recommend(kb):
+    rows = run(kb, "best-practices")
+    assert len(column(rows, "practice")) >= 3
+    assert column(rows, "recommends")
+
+
+def test_security_domains(kb):
+    rows = run(kb, "security-domains")
+    labels = {label.lower() for label in column(rows, "label")}
+    assert any("cyber" in label for label in labels), labels
+
+
+def test_external_ids_of_nato(kb):
+    rows = run(kb, "external-ids", concept="ddkb:nato")
+    exact = {r["external"] for r in rows if r["match"] == "exact"}
+    assert "http://www.wikidata.org/entity/Q7184" in exact
+    assert column(rows, "file") == {"kb/external-links.ttl"}
+
+
+def test_why_joint_military_exercise_fosters_mutual_trust(kb):
+    rows = run(kb, "why", subject="ddkb:joint-military-exercise", property="ddkb:fosters",
+               object="ddkb:mutual-trust")
+    assert len(rows) == 1
+    (row,) = rows
+    assert row["claim"].startswith("https://w3id.org/ddkb/claim/")
+    assert row["claimText"] and row["status"]
+    assert row["sources"] and "https://" not in row["sources"]
+    everything = run(kb, "why", subject="ddkb:joint-military-exercise")
+    assert len(everything) > 1
+
+
+def test_outcomes_ranked(kb):
+    rows = run(kb, "outcomes-ranked")
+    counts = [int(r["instruments"]) for r in rows]
+    assert counts == sorted(counts, reverse=True)
+    trust = next(r for r in rows if r["outcome"] == iri("ddkb:mutual-trust"))
+    assert int(trust["instruments"]) >= 2
+    assert "joint military exercise" in trust["fosteredBy"].lower()
+
+
+def test_section_concepts_covers_every_section(kb):
+    rows = run(kb, "section-concepts")
+    assert len(rows) == 21
+    assert [int(r["number"]) for r in rows] == list(range(21))
+    assert sum(int(r["concepts"]) for r in rows) >= 50
+
+
+def test_fact_check_facts(kb):
+    rows = run(kb, "fact-check")
+    assert rows
+    assert column(rows, "kind") <= {"claim", "concept"}
+    subjects = column(rows, "subjectLabel")
+    assert "ADMM-Plus" in subjects, subjects
+
+
+def test_concepts_of_a_class(kb):
+    rows = run(kb, "concepts", **{"class": "ddkb:Outcome"})
+    assert iri("ddkb:mutual-trust") in column(rows, "concept")
+    everything = run(kb, "concepts")
+    assert len(everything) == len(column(everything, "concept")) > len(rows)
+
+
+def test_regions(kb):
+    rows = run(kb, "regions")
+    assert any("Asia" in label for label in column(rows, "regionLabel"))
+    assert column(rows, "concept")
+
+
+def test_leads_to_mutual_trust(kb):
+    rows = run(kb, "leads-to", target="ddkb:mutual-trust")
+    assert iri("ddkb:joint-military-exercise") in column(rows, "cause")
+    assert column(rows, "relation") <= {iri(f"ddkb:{p}") for p in (
+        "fosters", "enables", "contributesTo", "promotesNorm")}
+
+
+def test_status_summary(kb):
+    rows = run(kb, "status-summary")
+    assert column(rows, "label") == {"supported", "partly supported", "not supported",
+                                     "contradicted", "unverified"}
+    unverified = next(r for r in rows if r["label"] == "unverified")
+    assert int(unverified["claims"]) > 10
