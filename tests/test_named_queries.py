@@ -344,7 +344,7 @@ def test_leads_to_mutual_trust(kb):
     rows = run(kb, "leads-to", target="ddkb:mutual-trust")
     assert iri("ddkb:joint-military-exercise") in column(rows, "cause")
     assert column(rows, "relation") <= {iri(f"ddkb:{p}") for p in (
-        "fosters", "enables", "contributesTo", "promotesNorm")}
+        "fosters", "enables", "contributesTo", "promotesNorm", "influences")}
 
 
 def test_status_summary(kb):
