@@ -1,0 +1,52 @@
+"""``ddkb export``: a thin command over ``ddkb.rdf_export``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import get_kb, kb_options, kb_settings
+
+EXPORT_FORMATS = ["turtle", "nt", "xml", "jsonld", "trig", "graphml", "gexf", "dot", "mermaid"]
+
+
+@click.command()
+@click.option("--format", "-f", "fmt", type=click.Choice(EXPORT_FORMATS), default="turtle",
+              show_default=True, help="RDF (turtle, nt, xml, jsonld, trig) or graph format.")
+@click.option("--focus", metavar="CONCEPT", default=None,
+              help="Only this concept's neighbourhood (label, alt label, CURIE or IRI).")
+@click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True,
+              help="How many links around --focus to include.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Write to FILE (atomically) instead of standard output.")
+@kb_options
+@click.pass_context
+def export(ctx: click.Context, fmt: str, focus: str | None, depth: int, output: str | None,
+           **options) -> None:
+    """Export the KB (plus any --data files) as RDF or for graph tools.
+
+    RDF formats write every triple of every loaded graph (TriG keeps the named
+    graphs; the others write their union); with --infer the inferred triples
+    are included. Graph formats (graphml, gexf, dot, mermaid) write the network
+    of concepts and their relations, for Gephi, yEd, Graphviz or Markdown.
+
+    \b
+    Examples:
+      ddkb export --format turtle -o ddkb.ttl
+      ddkb export --format xml --infer owlrl -o ddkb-inferred.rdf
+      ddkb --data mine.ttl export --format trig
+      ddkb export --format mermaid --focus "confidence-building measures" --depth 1
+    """
+    from ..fileio import write_atomic
+    from ..rdf_export import export as do_export
+
+    inputs = list(kb_settings(ctx, dict(options))["data"])
+    kb = get_kb(ctx, options)
+    for warning in getattr(kb, "warnings", []):
+        click.echo(f"Warning: {warning}", err=True)
+    text = do_export(kb, fmt, focus=focus, depth=depth)
+    if output:
+        write_atomic(output, text, protect=inputs)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -1,0 +1,76 @@
+"""``ddkb release`` and ``ddkb align``: thin commands over ``ddkb.release`` and ``ddkb.align``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import get_kb, kb_options, kb_settings
+
+
+@click.command()
+@click.option("--out", "out", type=click.Path(file_okay=False), default="dist",
+              show_default=True, metavar="DIR", help="Folder to write the release files to.")
+@kb_options
+@click.pass_context
+def release(ctx: click.Context, out: str, **options) -> None:
+    """Write versioned release files (RDF in every format, inferred closure, SSSOM
+    mappings, XML catalog) and a manifest.json with their sha256 to DIR.
+
+    \b
+    Examples:
+      ddkb release
+      ddkb release --out /tmp/ddkb-release
+    """
+    from ..release import release as do_release
+
+    s = kb_settings(ctx, options)
+    manifest = do_release(out, data=s["data"], allow_network=s["allow_network"])
+    click.echo(f"ddkb {manifest['version']}: {len(manifest['files'])} files + manifest.json "
+               f"in {out}")
+    for entry in manifest["files"]:
+        click.echo(f"  {entry['path']}  {entry['bytes']} bytes  sha256 {entry['sha256'][:12]}")
+
+
+@click.command()
+@click.argument("other", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Write the SSSOM TSV to FILE (atomically) instead of standard output.")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.9,
+              show_default=True,
+              help="Lowest score kept (1.0 same label; 0.95 same after normalising; "
+                   "0.9 label = synonym; 0.8 synonym = synonym; 0.75 same words reordered).")
+@click.option("--many", is_flag=True,
+              help="Keep every match above the threshold (default: one-to-one, ties dropped).")
+@click.option("--other-format", type=click.Choice(["turtle", "nt", "xml", "jsonld", "trig"]),
+              default=None, help="Format of OTHER (default: from its file extension).")
+@kb_options
+@click.pass_context
+def align(ctx: click.Context, other: str, output: str | None, threshold: float, many: bool,
+          other_format: str | None, **options) -> None:
+    """Propose mappings from ddkb's concepts to the terms of OTHER (SSSOM TSV).
+
+    OTHER is an ontology or thesaurus in any RDF format; its terms are the
+    resources with a skos:prefLabel, skos:altLabel or rdfs:label. Labels are
+    compared after normalising case, punctuation, hyphens, plurals and
+    British/American spelling; partial overlaps never match. Review the result
+    before publishing it: the justification is semapv:LexicalMatching.
+
+    \b
+    Examples:
+      ddkb align thesaurus.ttl
+      ddkb align other.owl --threshold 0.75 --many -o ddkb-other.sssom.tsv
+    """
+    from ..align import align as do_align
+    from ..fileio import write_atomic
+    from ..mappings import format_sssom
+
+    kb = get_kb(ctx, options)
+    mset = do_align(kb, other, threshold=threshold, many=many, rdf_format=other_format)
+    text = format_sssom(mset)
+    if output:
+        write_atomic(output, text, protect=[other])
+        click.echo(f"{len(mset.rows)} mappings written to {output}", err=True)
+    else:
+        sys.stdout.write(text)

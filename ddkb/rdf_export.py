@@ -1,0 +1,155 @@
+"""Export the loaded knowledge base as RDF or as a graph for graph tools.
+
+RDF formats (``turtle``, ``nt``, ``xml``, ``jsonld``, ``trig``) serialise the
+union of every loaded graph -- bundled ontology and KB, the user's ``--data``
+files and, with ``--infer``, the inferred triples; TriG keeps the named graphs.
+All of them carry the same triples (tests check they are isomorphic).
+Graph formats (``graphml``, ``gexf``, ``dot``, ``mermaid``) write the networkx
+projection of the concepts and their relations (:mod:`ddkb.network`).
+
+>>> import ddkb
+>>> from ddkb.rdf_export import export
+>>> text = export(ddkb.load(), "nt")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from .errors import DdkbError, InputError
+
+#: format name -> (rdflib serializer name, file suffix, media type)
+RDF_FORMATS = {
+    "turtle": ("turtle", ".ttl", "text/turtle"),
+    "nt": ("nt", ".nt", "application/n-triples"),
+    "xml": ("xml", ".rdf", "application/rdf+xml"),
+    "jsonld": ("json-ld", ".jsonld", "application/ld+json"),
+    "trig": ("trig", ".trig", "application/trig"),
+}
+GRAPH_FORMATS = ("graphml", "gexf", "dot", "mermaid")
+FORMATS = (*RDF_FORMATS, *GRAPH_FORMATS)
+
+#: Links not followed when collecting a focus neighbourhood: they lead to hubs
+#: (classes, the concept scheme, sources) and would pull in the whole KB.
+_HUB_PREDICATES = {
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+    "http://www.w3.org/2004/02/skos/core#inScheme",
+    "http://www.w3.org/2004/02/skos/core#topConceptOf",
+    "http://www.w3.org/2004/02/skos/core#hasTopConcept",
+    "http://purl.org/dc/terms/source",
+    "https://w3id.org/ddkb/verificationStatus",
+}
+
+
+def _bind(graph) -> None:
+    from .namespaces import PREFIXES
+
+    for prefix, ns in PREFIXES.items():
+        graph.bind(prefix, ns, replace=True)
+
+
+def union_graph(kb):
+    """Every triple of every graph of ``kb`` as one rdflib ``Graph`` (ddkb prefixes bound)."""
+    import rdflib
+
+    g = rdflib.Graph(bind_namespaces="none")
+    _bind(g)
+    for s, p, o, _ in kb.rdflib_dataset().quads((None, None, None, None)):
+        g.add((s, p, o))
+    return g
+
+
+def dataset(kb):
+    """The named graphs of ``kb`` as an rdflib ``Dataset`` (ddkb prefixes bound)."""
+    import rdflib
+
+    ds = rdflib.Dataset(default_union=False)
+    ds.namespace_manager = rdflib.namespace.NamespaceManager(ds, bind_namespaces="none")
+    _bind(ds)
+    for s, p, o, g in kb.rdflib_dataset().quads((None, None, None, None)):
+        ds.add((s, p, o, g))
+    return ds
+
+
+def focus_graph(kb, focus: str, depth: int = 1):
+    """The neighbourhood of one concept: every resource within ``depth`` links of it
+    (either direction, not through classes, schemes or sources), with all their
+    statements and the blank nodes those use, plus the claims about them.
+    """
+    import rdflib
+
+    if depth < 0:
+        raise InputError(f"--depth {depth}: must be 0 or more")
+    start = rdflib.URIRef(kb.lookup(focus))
+    full = union_graph(kb)
+    hubs = {rdflib.URIRef(p) for p in _HUB_PREDICATES}
+    nodes = {start}
+    frontier = {start}
+    for _ in range(depth):
+        nxt = set()
+        for node in frontier:
+            for p, o in full.predicate_objects(node):
+                if p not in hubs and isinstance(o, rdflib.URIRef):
+                    nxt.add(o)
+            for s, p in full.subject_predicates(node):
+                if p not in hubs and isinstance(s, rdflib.URIRef):
+                    nxt.add(s)
+        frontier = nxt - nodes
+        nodes |= frontier
+    out = rdflib.Graph(bind_namespaces="none")
+    _bind(out)
+    todo = list(nodes)
+    seen = set()
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for s, p, o in full.triples((node, None, None)):
+            out.add((s, p, o))
+            if isinstance(o, rdflib.BNode):
+                todo.append(o)
+    return out
+
+
+def export_rdf(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str:
+    """Serialise ``kb`` as RDF in ``fmt`` (see ``RDF_FORMATS``).
+
+    With ``focus`` only the concept's neighbourhood is written (``focus_graph``);
+    TriG then has the neighbourhood in its default graph.
+    """
+    if fmt not in RDF_FORMATS:
+        raise InputError(f"unknown RDF format {fmt!r}; valid: {', '.join(RDF_FORMATS)}")
+    serializer = RDF_FORMATS[fmt][0]
+    if focus is not None:
+        data = focus_graph(kb, focus, depth)
+    elif fmt == "trig":
+        data = dataset(kb)
+    else:
+        data = union_graph(kb)
+    kwargs = {}
+    if fmt == "jsonld":
+        from .namespaces import PREFIXES
+
+        kwargs = {"context": dict(PREFIXES), "auto_compact": True}
+    try:
+        out = data.serialize(format=serializer, **kwargs)
+    except Exception as err:  # rdflib raises plain exceptions for unwritable IRIs
+        raise DdkbError(f"cannot write the KB as {fmt}: {' '.join(str(err).split())}") from None
+    return out if isinstance(out, str) else out.decode("utf-8")
+
+
+def export_network(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str:
+    """Serialise the concept network (networkx projection) as GraphML, GEXF, DOT or Mermaid."""
+    from . import graph_export, network
+
+    if fmt not in GRAPH_FORMATS:
+        raise InputError(f"unknown graph format {fmt!r}; valid: {', '.join(GRAPH_FORMATS)}")
+    return graph_export.export_graph(network.project(kb, focus=focus, depth=depth), fmt)
+
+
+def export(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str:
+    """Export ``kb`` in any of ``FORMATS`` (RDF or graph); returns the text."""
+    if fmt in RDF_FORMATS:
+        return export_rdf(kb, fmt, focus=focus, depth=depth)
+    if fmt in GRAPH_FORMATS:
+        return export_network(kb, fmt, focus=focus, depth=depth)
+    raise InputError(f"unknown export format {fmt!r}; valid: {', '.join(FORMATS)}")

@@ -1,0 +1,288 @@
+"""The user's own RDF files beside the bundled KB: their imports and their conflicts.
+
+* ``resolve_imports`` follows ``owl:imports`` in user files through a local
+  OASIS XML catalog (``catalog-v001.xml`` next to the importing file, the file
+  Protégé writes), never through the network unless ``allow_network``.
+  ddkb's own ontology IRI (and its version IRIs) resolve to the bundled file,
+  which is always loaded anyway.
+* ``conflicts`` reports user statements that give a ddkb IRI another label or
+  type than the bundled KB gives it; they are loaded but never silently.
+
+An import that cannot be resolved locally is an **error** (``RefusedError``,
+exit 2), not a warning: loading a file without the ontology it imports would
+answer queries from a partial class hierarchy without saying so. The message
+names the IRI and the two ways out (a catalog entry or ``--allow-network``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
+
+from .errors import DataFileError, RefusedError
+
+OWL_IMPORTS = "http://www.w3.org/2002/07/owl#imports"
+CATALOG_NAME = "catalog-v001.xml"
+CATALOG_NS = "urn:oasis:names:tc:entity:xmlns:xml:catalog"
+DDKB_ONTOLOGY_IRIS = re.compile(
+    r"^https://w3id\.org/ddkb/(ontology|releases/[^/]+/ontology)(\.(ttl|owl|rdf))?$")
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+#: Types every user may add without it being a conflict.
+NEUTRAL_TYPES = {
+    "http://www.w3.org/2002/07/owl#NamedIndividual",
+    "http://www.w3.org/2002/07/owl#Thing",
+    "http://www.w3.org/2000/01/rdf-schema#Resource",
+}
+BUNDLED_GRAPH_PREFIX = "https://w3id.org/ddkb/graph/"
+INFERRED_GRAPH_PREFIX = "https://w3id.org/ddkb/graph/inferred"
+
+
+# -- catalogs -------------------------------------------------------------------------
+
+def read_catalog(path: str | Path) -> dict[str, Path]:
+    """The ``uri`` entries of an OASIS XML catalog: import IRI -> local file.
+
+    Relative ``uri`` values are resolved against the catalog's folder (or an
+    ``xml:base`` on the entry or its ``group``).
+
+    >>> read_catalog("no-such-catalog.xml")
+    {}
+    """
+    import xml.etree.ElementTree as ET
+
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as err:
+        raise DataFileError(f"{path}: catalog is not well-formed XML: {err}") from None
+    base_attr = "{http://www.w3.org/XML/1998/namespace}base"
+    folder_uri = path.resolve().parent.as_uri() + "/"
+    entries: dict[str, Path] = {}
+
+    def walk(elem, base: str) -> None:
+        base = urljoin(base, elem.get(base_attr, "")) if elem.get(base_attr) else base
+        tag = elem.tag.split("}")[-1]
+        if tag == "uri" and elem.get("name") and elem.get("uri"):
+            target = urljoin(base, elem.get("uri"))
+            parsed = urlparse(target)
+            if parsed.scheme == "file":
+                entries[elem.get("name")] = Path(unquote(parsed.path))
+        for child in elem:
+            walk(child, base)
+
+    walk(root, folder_uri)
+    return entries
+
+
+# -- imports ---------------------------------------------------------------------------
+
+def _imports_of(path: Path) -> list[str]:
+    """The IRIs a file ``owl:imports`` (parsed with pyoxigraph: nothing is fetched)."""
+    import pyoxigraph as ox
+
+    from .kb import FORMATS_BY_SUFFIX, parse_error_message
+
+    fmt = FORMATS_BY_SUFFIX.get(path.suffix.lower())
+    if fmt is None:
+        return []
+    try:
+        content = path.read_bytes()
+    except OSError as err:
+        raise DataFileError(f"{path}: cannot read: {err.strerror or err}") from None
+    found = []
+    try:
+        for quad in ox.parse(content, format=fmt, base_iri=path.resolve().as_uri()):
+            if quad.predicate.value == OWL_IMPORTS and isinstance(quad.object, ox.NamedNode):
+                found.append(quad.object.value)
+    except (SyntaxError, ValueError) as err:
+        raise DataFileError(parse_error_message(path, str(err), content, fmt)) from None
+    return found
+
+
+def _fetch(iri: str) -> Path:
+    """Download an imported ontology (only with ``--allow-network``) into the cache."""
+    import urllib.error
+    import urllib.request
+
+    from . import paths
+
+    if urlparse(iri).scheme not in ("http", "https"):
+        raise RefusedError(f"owl:imports <{iri}>: only http(s) IRIs can be fetched")
+    request = urllib.request.Request(iri, headers={
+        "Accept": "text/turtle, application/rdf+xml;q=0.9, application/n-triples;q=0.8"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310 (http(s) only)
+            body = resp.read(50_000_000)
+            ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        raise DataFileError(f"owl:imports <{iri}>: cannot fetch: {err}") from None
+    suffix = {"text/turtle": ".ttl", "application/n-triples": ".nt",
+              "application/ld+json": ".jsonld", "application/trig": ".trig"}.get(ctype)
+    if suffix is None:
+        suffix = Path(urlparse(iri).path).suffix.lower()
+        if suffix not in (".ttl", ".nt", ".jsonld", ".trig", ".owl", ".rdf"):
+            suffix = ".rdf"
+    folder = paths.cache_dir() / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / (hashlib.sha256(iri.encode()).hexdigest()[:24] + suffix)
+    from .fileio import write_atomic
+
+    write_atomic(target, body)
+    return target
+
+
+def resolve_imports(paths: list[str | Path], allow_network: bool = False) -> list[Path]:
+    """The user's files followed by the local files they import, transitively.
+
+    Each ``owl:imports`` IRI is looked up in ``catalog-v001.xml`` next to the
+    importing file; ddkb's own ontology IRI needs no entry (it is bundled).
+    Without ``allow_network`` an import the catalog does not cover raises
+    ``RefusedError`` naming the IRI; with it, the document is fetched with
+    urllib into the ddkb cache and loaded from there.
+
+    >>> resolve_imports([])
+    []
+    """
+    result: list[Path] = [Path(p) for p in paths]
+    done_iris: set[str] = set()
+    seen_files = {p.resolve() for p in result}
+    queue = list(result)
+    while queue:
+        path = queue.pop(0)
+        catalog = read_catalog(path.parent / CATALOG_NAME)
+        for iri in _imports_of(path):
+            if iri in done_iris or DDKB_ONTOLOGY_IRIS.match(iri):
+                continue
+            done_iris.add(iri)
+            local = catalog.get(iri)
+            if local is not None:
+                if not local.is_file():
+                    raise DataFileError(
+                        f"{path.parent / CATALOG_NAME}: owl:imports <{iri}> maps to {local}, "
+                        "which does not exist")
+            elif urlparse(iri).scheme == "file":
+                local = Path(unquote(urlparse(iri).path))
+                if not local.is_file():
+                    raise DataFileError(f"{path}: owl:imports <{iri}>: no such file")
+            elif allow_network:
+                local = _fetch(iri)
+            else:
+                raise RefusedError(
+                    f"{path}: owl:imports <{iri}> is not in {path.parent / CATALOG_NAME}; "
+                    "add a <uri name=... uri=...> entry for a local copy, or use "
+                    "--allow-network to fetch it")
+            if local.resolve() not in seen_files:
+                seen_files.add(local.resolve())
+                result.append(local)
+                queue.append(local)
+    return result
+
+
+# -- conflicts -------------------------------------------------------------------------
+
+def _display(graph: str) -> str:
+    if graph.startswith("file:"):
+        return unquote(urlparse(graph).path)
+    return graph
+
+
+def _show(term) -> str:
+    import pyoxigraph as ox
+
+    from .namespaces import curie
+
+    if isinstance(term, ox.Literal):
+        lang = f"@{term.language}" if term.language else ""
+        return f'"{term.value}"{lang}'
+    return curie(term.value)
+
+
+def conflicts(store, user_graph_iris: list[str]) -> list[str]:
+    """One warning line per user statement that contradicts the bundled KB about a
+    ddkb IRI (``https://w3id.org/ddkb/...``):
+
+    * a ``skos:prefLabel`` or ``rdfs:label`` in a language for which the bundled KB
+      has other labels of that kind (a label in a new language is a translation,
+      not a conflict);
+    * an ``rdf:type`` that is neither one of ours nor a superclass of one of ours.
+
+    ``store`` is the pyoxigraph store of a loaded KB; ``user_graph_iris`` are the
+    named graphs of the user's files.
+    """
+    import pyoxigraph as ox
+
+    users = [g for g in user_graph_iris if g]
+    if not users:
+        return []
+    props = (SKOS_PREF, RDFS_LABEL, RDF_TYPE)
+    ours: dict[tuple[str, str], list] = {}
+    theirs: list[tuple[str, str, str, object]] = []
+    for quad in store.quads_for_pattern(None, None, None, None):
+        graph = quad.graph_name
+        if not isinstance(graph, ox.NamedNode) or quad.predicate.value not in props:
+            continue
+        if not isinstance(quad.subject, ox.NamedNode) or \
+                not quad.subject.value.startswith("https://w3id.org/ddkb/"):
+            continue
+        g = graph.value
+        key = (quad.subject.value, quad.predicate.value)
+        if g in users:
+            theirs.append((g, quad.subject.value, quad.predicate.value, quad.object))
+        elif g.startswith(BUNDLED_GRAPH_PREFIX) and not g.startswith(INFERRED_GRAPH_PREFIX):
+            ours.setdefault(key, []).append(quad.object)
+    supers = _superclasses(store)
+    warnings = []
+    for g, s, p, obj in sorted(theirs, key=lambda t: (t[0], t[1], t[2], str(t[3]))):
+        mine = ours.get((s, p), [])
+        if not mine or obj in mine:
+            continue
+        if p == RDF_TYPE:
+            allowed = set(NEUTRAL_TYPES)
+            for t in mine:
+                allowed |= supers.get(t.value, {t.value})
+            if obj.value in allowed:
+                continue
+            what = "rdf:type"
+        else:
+            lang = obj.language if isinstance(obj, ox.Literal) else None
+            mine = [m for m in mine if isinstance(m, ox.Literal) and m.language == lang]
+            if not mine:
+                continue
+            what = "skos:prefLabel" if p == SKOS_PREF else "rdfs:label"
+        ours_text = ", ".join(sorted(_show(m) for m in mine))
+        warnings.append(f"{_display(g)}: {_show(ox.NamedNode(s))} has a different {what} "
+                        f"than the bundled KB (ours {ours_text}; theirs {_show(obj)}); "
+                        "both are loaded")
+    return warnings
+
+
+def _superclasses(store) -> dict[str, set[str]]:
+    """Each class of the bundled ontology -> itself and all its superclasses."""
+    import pyoxigraph as ox
+
+    direct: dict[str, set[str]] = {}
+    for quad in store.quads_for_pattern(None, ox.NamedNode(RDFS_SUBCLASS), None, None):
+        g = quad.graph_name
+        if not (isinstance(g, ox.NamedNode) and g.value.startswith(BUNDLED_GRAPH_PREFIX)):
+            continue
+        if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.NamedNode):
+            direct.setdefault(quad.subject.value, set()).add(quad.object.value)
+    closure: dict[str, set[str]] = {}
+    for cls in direct:
+        seen = {cls}
+        todo = [cls]
+        while todo:
+            for sup in direct.get(todo.pop(), ()):
+                if sup not in seen:
+                    seen.add(sup)
+                    todo.append(sup)
+        closure[cls] = seen
+    return closure
