@@ -1,0 +1,157 @@
+"""RDFS and OWL 2 RL inference (owlrl), kept apart from the asserted data.
+
+:func:`inferred_nquads` takes a dataset, computes its deductive closure and
+returns only the *new* triples, cleaned of the noise a rule reasoner produces
+(axioms about RDF/RDFS/OWL/XSD themselves, ``x rdf:type rdfs:Resource``,
+``x owl:sameAs x``, reflexive subclass axioms, triples with a literal subject or
+a non-IRI predicate). The loader (``ddkb.load(infer=...)``) puts them in their
+own named graph, ``https://w3id.org/ddkb/graph/inferred/<mode>``; inferred
+triples are never written into ``kb/``.
+
+>>> from ddkb.reason import inferred_nquads
+>>> data = (b'<https://w3id.org/ddkb/x> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
+...         b'<https://w3id.org/ddkb/C> .\\n'
+...         b'<https://w3id.org/ddkb/C> <http://www.w3.org/2000/01/rdf-schema#subClassOf> '
+...         b'<https://w3id.org/ddkb/D> .\\n')
+>>> inferred_nquads(data, "rdfs").decode().split()   # x rdf:type D
+['<https://w3id.org/ddkb/x>', '<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>', \
+'<https://w3id.org/ddkb/D>', '.']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import InputError
+from .namespaces import INFERRED_GRAPH, OWL, PREFIXES, RDF, RDFS, XSD
+
+#: The inference modes ``--infer`` accepts (besides "none").
+MODES = ("rdfs", "owlrl")
+
+_VOCAB_NAMESPACES = (RDF, RDFS, OWL, XSD)
+_RDF_TYPE = RDF + "type"
+_NOISE_TYPES = {RDFS + "Resource", OWL + "Thing"}
+_REFLEXIVE = {OWL + "sameAs", RDFS + "subClassOf", RDFS + "subPropertyOf",
+              OWL + "equivalentClass", OWL + "equivalentProperty"}
+_TOP_CLASSES = {OWL + "Thing", RDFS + "Resource"}
+
+
+def inferred_graph_name(mode: str) -> str:
+    """The named graph that holds the triples inferred in ``mode``.
+
+    >>> inferred_graph_name("rdfs")
+    'https://w3id.org/ddkb/graph/inferred/rdfs'
+    """
+    _check_mode(mode)
+    return f"{INFERRED_GRAPH}/{mode}"
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise InputError(f"unknown inference mode '{mode}'; use one of: {', '.join(MODES)}")
+
+
+def is_noise(s: Any, p: Any, o: Any) -> bool:
+    """True for an inferred triple that says nothing about the knowledge base.
+
+    Takes rdflib terms. Dropped: generalized triples (literal subject, non-IRI
+    predicate), statements about the RDF/RDFS/OWL/XSD vocabularies themselves,
+    ``x rdf:type rdfs:Resource`` / ``owl:Thing``, reflexive ``owl:sameAs``,
+    ``rdfs:subClassOf``, ``rdfs:subPropertyOf`` and equivalences,
+    ``rdfs:subClassOf``/``domain``/``range`` ``owl:Thing``, and any triple with a
+    blank node (anonymous class expressions; their labels would not match the
+    blank nodes of the loaded data anyway).
+    """
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(s, Literal) or not isinstance(p, URIRef):
+        return True
+    if isinstance(s, URIRef) and str(s).startswith(_VOCAB_NAMESPACES):
+        return True
+    ps, os_ = str(p), str(o)
+    if ps == _RDF_TYPE and (os_ in _NOISE_TYPES or isinstance(o, Literal)):
+        return True
+    if ps in _REFLEXIVE and s == o:
+        return True
+    if ps in (RDFS + "subClassOf", RDFS + "domain", RDFS + "range") and os_ in _TOP_CLASSES:
+        return True
+    if isinstance(s, BNode) or isinstance(o, BNode):
+        # anonymous class expressions (owl:unionOf ...) and list plumbing; a blank
+        # node also could not be matched to the loaded data's own blank nodes
+        return True
+    return False
+
+
+def _closure(graph, mode: str) -> None:
+    """Expand ``graph`` in place with owlrl's RDFS or OWL 2 RL rules."""
+    import owlrl
+
+    semantics = owlrl.RDFS_Semantics if mode == "rdfs" else owlrl.OWLRL_Semantics
+    owlrl.DeductiveClosure(semantics, axiomatic_triples=False, datatype_axioms=False,
+                           rdfs_closure=False).expand(graph)
+
+
+def _new_triples(graph, mode: str) -> list[tuple]:
+    """The cleaned triples that the closure of ``graph`` adds (``graph`` is not changed)."""
+    import rdflib
+
+    expanded = rdflib.Graph()
+    for triple in graph:
+        expanded.add(triple)
+    _closure(expanded, mode)
+    return [t for t in expanded if t not in graph and not is_noise(*t)]
+
+
+def inferred_nquads(nquads: bytes, mode: str) -> bytes:
+    """The triples that RDFS or OWL 2 RL adds to a dataset, as sorted N-Triples.
+
+    ``nquads`` is the dataset as N-Quads (every graph is read; graphs already
+    holding inferred triples are ignored); ``mode`` is "rdfs" or "owlrl".
+    Only new triples are returned, without the noise listed in :func:`is_noise`.
+    Raises InputError for an unknown mode or unreadable N-Quads.
+    """
+    import rdflib
+
+    _check_mode(mode)
+    ds = rdflib.Dataset()
+    try:
+        ds.parse(data=nquads.decode("utf-8"), format="nquads")
+    except Exception as err:  # rdflib raises several parser error types
+        raise InputError(f"cannot read the dataset to infer from: {err}") from None
+    graph = rdflib.Graph()
+    for s, p, o, ctx in ds.quads((None, None, None, None)):
+        name = str(getattr(ctx, "identifier", ctx) or "")
+        if not name.startswith(INFERRED_GRAPH):
+            graph.add((s, p, o))
+    lines = sorted(_nt_line(t) for t in _new_triples(graph, mode))
+    return "".join(lines).encode("utf-8")
+
+
+def _nt_line(triple: tuple) -> str:
+    s, p, o = triple
+    return f"{s.n3()} {p.n3()} {o.n3()} .\n"
+
+
+def closure_graph(kb, mode: str = "rdfs"):
+    """The KB's asserted triples plus what ``mode`` infers, as one rdflib Graph.
+
+    A convenience for notebooks (the loader keeps inferred triples in their own
+    named graph instead):
+
+    >>> import ddkb
+    >>> from ddkb.reason import closure_graph
+    >>> g = closure_graph(ddkb.load(), "rdfs")             # doctest: +SKIP
+    """
+    import rdflib
+
+    _check_mode(mode)
+    graph = rdflib.Graph()
+    for prefix, ns in PREFIXES.items():
+        graph.bind(prefix, ns)
+    for s, p, o, ctx in kb.rdflib_dataset().quads((None, None, None, None)):
+        name = str(getattr(ctx, "identifier", ctx) or "")
+        if not name.startswith(INFERRED_GRAPH):
+            graph.add((s, p, o))
+    for triple in _new_triples(graph, mode):
+        graph.add(triple)
+    return graph
