@@ -2,24 +2,29 @@
 
 ``load()`` reads the bundled ontology and KB (one named graph per file) and any
 user ``--data`` files into a pyoxigraph store; every query runs on that one
-engine with the union of all graphs as its default graph.
+engine with the union of all graphs as its default graph. The loaded (and
+inferred) dataset is cached on disk (:mod:`ddkb.cache`) so that later runs
+start fast.
 
 >>> import ddkb
 >>> kb = ddkb.load()
->>> rows = kb.select("SELECT ?c WHERE { ?c a ddkb:Instrument } LIMIT 1")
+>>> rows = kb.select("SELECT ?c WHERE { ?c a owl:Class } LIMIT 1")
+>>> kb.query("ASK { ?c a owl:Class }").boolean
+True
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from . import paths
-from .errors import DataFileError, InputError
-from .namespaces import PREFIXES
+from . import cache, paths
+from .errors import DataFileError, DdkbError, InputError
+from .namespaces import INFERRED_GRAPH, PREFIXES
 
 FORMATS_BY_SUFFIX = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -46,6 +51,11 @@ FORMATS_BY_NAME = {
     "jsonld": ox.RdfFormat.JSON_LD,
 }
 
+INFER_MODES = ("rdfs", "owlrl")
+#: Default limits of :meth:`KnowledgeBase.query`.
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_ROWS = 10000
+
 
 @dataclass(frozen=True)
 class SourceFile:
@@ -56,18 +66,57 @@ class SourceFile:
     bundled: bool
 
 
-class KnowledgeBase:
-    """An RDF dataset over pyoxigraph, with the union of its graphs as default graph."""
+@dataclass
+class QueryResult:
+    """The answer to a query, already read from the engine (capped by ``max_rows``).
 
-    def __init__(self, store: ox.Store, files: list[SourceFile], infer: str | None = None):
+    ``kind`` is ``select``, ``ask``, ``construct`` or ``describe``. SELECT fills
+    ``variables`` and ``rows`` (tuples of pyoxigraph terms, ``None`` if unbound);
+    ASK fills ``boolean``; CONSTRUCT/DESCRIBE fill ``triples``. ``truncated`` is
+    True when the row cap cut the answer short, and ``reason`` says so in words.
+    """
+
+    kind: str
+    variables: list[str] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    boolean: bool | None = None
+    triples: list[Any] = field(default_factory=list)
+    truncated: bool = False
+    reason: str = ""
+
+    def dicts(self) -> list[dict[str, Any]]:
+        """SELECT rows as dicts of variable -> term (unbound variables left out)."""
+        return [{v: t for v, t in zip(self.variables, row, strict=True) if t is not None}
+                for row in self.rows]
+
+
+class KnowledgeBase:
+    """An RDF dataset over pyoxigraph, with the union of its graphs as default graph.
+
+    ``warnings`` holds load warnings (e.g. a user graph that redefines a ddkb
+    term); the CLI prints them to stderr.
+    """
+
+    def __init__(self, store: ox.Store, files: list[SourceFile], infer: str | None = None,
+                 warnings: list[str] | None = None, from_cache: bool = False):
         self.store = store
         self.files = files
         self.infer = infer
+        self.warnings: list[str] = list(warnings or [])
+        self.from_cache = from_cache
         self._rdflib_dataset = None
+        self._index = None
+        self._labels: dict[str, str] | None = None
 
     # -- querying -------------------------------------------------------------
     def raw_query(self, sparql: str, substitutions: dict[str, Any] | None = None) -> Any:
-        """Run SPARQL on the store (union default graph, ddkb prefixes predeclared)."""
+        """Run SPARQL on the store (union default graph, ddkb prefixes predeclared).
+
+        No safety checks and no time limit: for ddkb's own queries. Use
+        :meth:`query` for queries typed by a user.
+        """
+        from .sparql import syntax_error
+
         subs = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
         try:
             return self.store.query(
@@ -77,13 +126,157 @@ class KnowledgeBase:
                 substitutions=subs or None,
             )
         except SyntaxError as err:
-            raise InputError(f"SPARQL syntax error: {err}") from None
+            raise syntax_error(str(err)) from None
 
     def select(self, sparql: str, **bindings: Any) -> list[dict[str, Any]]:
         """Run a SELECT and return its rows as dicts of variable name -> pyoxigraph term."""
         result = self.raw_query(sparql, bindings)
         names = [v.value for v in result.variables]
         return [{n: sol[n] for n in names if sol[n] is not None} for sol in result]
+
+    def query(self, sparql: str, *, params: dict[str, Any] | None = None,
+              timeout: float | None = DEFAULT_TIMEOUT, limit: int | None = None,
+              max_rows: int | None = DEFAULT_MAX_ROWS,
+              allow_network: bool = False) -> QueryResult:
+        """Run a user's SPARQL query safely and read its answer.
+
+        * Updates are refused; SERVICE and FROM [NAMED] are refused unless
+          ``allow_network`` (:func:`ddkb.sparql.check_query`).
+        * ``params`` maps variable names to RDF terms (pyoxigraph terms, or
+          strings taken as IRIs); they are bound by substitution, never pasted
+          into the text.
+        * ``timeout`` (seconds): evaluation runs in a forked process that is
+          killed when time is up; raises :class:`~ddkb.errors.QueryTimeout`.
+        * ``limit``: keep only the first ``limit`` rows (like SPARQL LIMIT).
+        * ``max_rows``: a safety cap; a longer answer is cut and flagged
+          ``truncated`` with a ``reason``.
+
+        >>> kb = load()
+        >>> kb.query("SELECT ?c WHERE { ?c a owl:Class }", limit=2).variables
+        ['c']
+        """
+        from .sparql import check_query, run_with_deadline
+
+        kind = check_query(sparql, allow_network=allow_network)
+        subs = {k: (ox.NamedNode(v) if isinstance(v, str) else v)
+                for k, v in (params or {}).items()}
+        cap = None if max_rows is None else max_rows + 1
+        if limit is not None:
+            cap = limit if cap is None else min(cap, limit)
+
+        def evaluate() -> QueryResult:
+            return _read_result(self.raw_query(sparql, subs), kind, cap)
+
+        result = run_with_deadline(evaluate, timeout)
+        size = len(result.rows) if result.kind == "select" else len(result.triples)
+        if max_rows is not None and size > max_rows:
+            del result.rows[max_rows:]
+            del result.triples[max_rows:]
+            noun = "rows" if result.kind == "select" else "triples"
+            result.truncated = True
+            result.reason = (f"showing the first {max_rows} {noun}; the answer has more "
+                             "(use --max-rows to raise the cap)")
+        return result
+
+    def run_named(self, name: str, params: dict[str, str] | None = None,
+                  **options: Any) -> QueryResult:
+        """Run the named query ``name`` with user-typed ``params`` (name -> text).
+
+        Each value becomes an RDF term by the parameter's kind (a concept name
+        is looked up, a class name too, an IRI/CURIE is expanded, a literal is
+        a plain string) and is bound by substitution. ``options`` go to
+        :meth:`query`. Raises InputError for an unknown or missing parameter.
+
+        >>> kb = load()
+        >>> kb.run_named("instruments").kind
+        'select'
+        """
+        from .named import get_query
+
+        named = get_query(name)
+        given = dict(params or {})
+        for key in given:
+            named.param(key)  # raises, naming the known parameters
+        bound: dict[str, Any] = {}
+        for param in named.params:
+            value = given.get(param.name, param.default)
+            if value is None:
+                if param.required:
+                    raise InputError(f"named query '{name}' needs -p {param.name}=VALUE "
+                                     f"({param.description or param.kind})")
+                continue
+            bound[param.name] = self.param_term(param.kind, value, param.name)
+        return self.query(named.text, params=bound, **options)
+
+    def param_term(self, kind: str, value: str, name: str = "value") -> Any:
+        """The RDF term for a user-typed parameter ``value`` of the given kind."""
+        if kind == "concept":
+            return ox.NamedNode(self.lookup(value))
+        if kind == "class":
+            return ox.NamedNode(self.lookup(value, classes_only=True))
+        if kind == "iri":
+            from .namespaces import expand
+
+            text = value.strip()
+            iri = expand(text) or (text[1:-1] if text.startswith("<") and text.endswith(">")
+                                   else text)
+            try:
+                if ":" not in iri:
+                    raise ValueError(iri)
+                return ox.NamedNode(iri)
+            except ValueError:
+                raise InputError(f"-p {name}={value}: not an IRI or known CURIE") from None
+        return ox.Literal(value)
+
+    # -- concepts -------------------------------------------------------------
+    def lookup(self, name: str, *, classes_only: bool = False) -> str:
+        """The IRI of the concept called ``name`` (label, alt label, CURIE or IRI).
+
+        Raises ConceptNotFound (with suggestions) or AmbiguousConcept.
+        """
+        return self.concept_index().resolve(name, classes_only=classes_only)
+
+    def concept_index(self):
+        """The label index used by :meth:`lookup` (built once)."""
+        if self._index is None:
+            from .lookup import ConceptIndex
+
+            self._index = ConceptIndex.from_kb(self)
+        return self._index
+
+    def label(self, iri: str) -> str:
+        """A readable label for ``iri``: English prefLabel, other label, else its CURIE."""
+        if self._labels is None:
+            self._labels = _label_map(self)
+        found = self._labels.get(str(iri))
+        if found is not None:
+            return found
+        from .namespaces import curie
+
+        return curie(str(iri))
+
+    def has_label(self, iri: str) -> bool:
+        """True if ``iri`` has a skos:prefLabel or rdfs:label."""
+        self.label(iri)
+        return str(iri) in (self._labels or {})
+
+    def concept(self, name: str):
+        """The :class:`~ddkb.concepts.ConceptCard` of a concept (any name lookup accepts)."""
+        from .concepts import concept_card
+
+        return concept_card(self, self.lookup(name))
+
+    def search(self, text: str, limit: int = 20):
+        """Concepts ranked by how well their labels and definition match ``text``."""
+        from .concepts import search
+
+        return search(self, text, limit=limit)
+
+    def stats(self):
+        """Counts of triples, concepts, properties, claims and sources (a dict)."""
+        from .concepts import stats
+
+        return stats(self)
 
     # -- rdflib views (for validation, exports and graph analytics) ------------
     def rdflib_dataset(self):
@@ -109,32 +302,217 @@ class KnowledgeBase:
         return g
 
 
-def _parse_into(store: ox.Store, path: Path, graph: str, fmt: ox.RdfFormat) -> None:
+def _read_result(result: Any, kind: str, cap: int | None) -> QueryResult:
+    """Read an engine answer into a QueryResult, stopping after ``cap`` rows."""
+    if isinstance(result, ox.QueryBoolean):
+        return QueryResult("ask", boolean=bool(result))
+    if isinstance(result, ox.QueryTriples):
+        triples = []
+        for triple in result:
+            if cap is not None and len(triples) >= cap:
+                break
+            triples.append(triple)
+        return QueryResult("describe" if kind == "describe" else "construct", triples=triples)
+    names = [v.value for v in result.variables]
+    rows = []
+    for sol in result:
+        if cap is not None and len(rows) >= cap:
+            break
+        rows.append(tuple(sol[n] for n in names))
+    return QueryResult("select", variables=names, rows=rows)
+
+
+_LABELS_QUERY = """
+SELECT ?s ?l ?rank WHERE {
+  { ?s skos:prefLabel ?l . BIND(IF(langMatches(lang(?l), "en") || lang(?l) = "", 0, 1) AS ?rank) }
+  UNION
+  { ?s rdfs:label ?l . BIND(IF(langMatches(lang(?l), "en") || lang(?l) = "", 2, 3) AS ?rank) }
+  FILTER(isIRI(?s))
+}"""
+
+
+def _label_map(kb: KnowledgeBase) -> dict[str, str]:
+    best: dict[str, tuple[int, str]] = {}
+    for row in kb.raw_query(_LABELS_QUERY):
+        iri, text, rank = row["s"].value, row["l"].value, int(row["rank"].value)
+        old = best.get(iri)
+        if old is None or (rank, text) < old:
+            best[iri] = (rank, text)
+    return {iri: text for iri, (_, text) in best.items()}
+
+
+# -- loading -------------------------------------------------------------------
+@dataclass
+class _Input:
+    path: Path
+    graph: str
+    fmt: ox.RdfFormat
+    bundled: bool
+    content: bytes
+
+
+def _read_input(path: Path, graph: str, fmt: ox.RdfFormat, bundled: bool) -> _Input:
     try:
-        with path.open("rb") as fh:
-            store.bulk_load(fh, format=fmt, to_graph=ox.NamedNode(graph),
-                            base_iri=path.resolve().as_uri())
-    except SyntaxError as err:
-        raise DataFileError(f"{path}: {err}") from None
+        content = path.read_bytes()
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataFileError(f"{path}: is a folder, not an RDF file") from None
     except OSError as err:
         raise DataFileError(f"{path}: cannot read: {err.strerror or err}") from None
+    return _Input(path, graph, fmt, bundled, content)
+
+
+def _format_for(path: Path, data_format: str | None) -> ox.RdfFormat:
+    if data_format:
+        fmt = FORMATS_BY_NAME.get(data_format.lower())
+        if fmt is None:
+            known = ", ".join(sorted(FORMATS_BY_NAME))
+            raise InputError(f"unknown data format '{data_format}' (known: {known})")
+        return fmt
+    fmt = FORMATS_BY_SUFFIX.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{path}: unknown RDF format '{path.suffix or 'no extension'}'; "
+                         "use --data-format turtle|nt|nquads|trig|xml|jsonld")
+    return fmt
+
+
+_POSITION = re.compile(
+    r"^Parser error (?:at|between) line (\d+) column (\d+)"
+    r"(?: and line \d+ column \d+)?:\s*(.*?)(?:\s*\(line \d+\))?$", re.DOTALL)
+
+
+def parse_error_message(path: Path | str, message: str, content: bytes = b"",
+                        fmt: ox.RdfFormat | None = None) -> str:
+    """One readable line ``FILE, line N, column M: problem`` from a parser's error.
+
+    >>> parse_error_message("a.ttl", "Parser error at line 4 column 2: Unexpected end (line 4)")
+    'a.ttl, line 4, column 2: Unexpected end'
+    """
+    text = " ".join(str(message).split())
+    if "LoadDocumentCallback" in text or "remote context" in text.lower():
+        return (f"{path}: the JSON-LD @context refers to a remote document, which ddkb "
+                "never fetches; put the @context inline in the file")
+    m = _POSITION.match(text)
+    if m:
+        return f"{path}, line {m.group(1)}, column {m.group(2)}: {m.group(3)}"
+    if fmt == ox.RdfFormat.RDF_XML and content:
+        where = _xml_error_position(content)
+        if where:
+            return f"{path}, {where}: {text}"
+    return f"{path}: {text}"
+
+
+def _xml_error_position(content: bytes) -> str:
+    """Where an XML file stops being well-formed (``line N, column M``), or ''."""
+    import xml.parsers.expat
+
+    parser = xml.parsers.expat.ParserCreate()
+    try:
+        parser.Parse(content, True)
+    except xml.parsers.expat.ExpatError as err:
+        problem = xml.parsers.expat.ErrorString(err.code)
+        return f"line {err.lineno}, column {err.offset + 1} ({problem})"
+    return ""
+
+
+def _parse_into(store: ox.Store, item: _Input) -> None:
+    try:
+        store.bulk_load(item.content, format=item.fmt, to_graph=ox.NamedNode(item.graph),
+                        base_iri=item.path.resolve().as_uri())
+    except SyntaxError as err:
+        raise DataFileError(parse_error_message(item.path, str(err), item.content,
+                                                item.fmt)) from None
+    except (OSError, ValueError) as err:
+        raise DataFileError(parse_error_message(item.path, str(err))) from None
+
+
+def _collect_inputs(data: list[str | Path] | tuple, data_format: str | None,
+                    allow_network: bool) -> list[_Input]:
+    inputs = [_read_input(p, paths.graph_name_for(p), FORMATS_BY_SUFFIX[p.suffix], True)
+              for p in paths.bundled_rdf_files()]
+    user = [Path(item) for item in data]
+    for path in user:
+        if not path.exists():
+            raise DataFileError(f"{path}: no such file")
+    if user:
+        try:
+            from .usergraphs import resolve_imports
+        except ImportError:
+            resolve_imports = None
+        if resolve_imports is not None:
+            user = list(resolve_imports(user, allow_network))
+    seen: set[Path] = set()
+    for path in user:
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        fmt = _format_for(path, data_format if path in map(Path, data) else None)
+        inputs.append(_read_input(path, path.resolve().as_uri(), fmt, False))
+    return inputs
 
 
 def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
-         infer: str | None = None, allow_network: bool = False) -> KnowledgeBase:
-    """Load the bundled ontology and KB plus the user's ``data`` files."""
+         infer: str | None = None, allow_network: bool = False,
+         use_cache: bool = True) -> KnowledgeBase:
+    """Load the bundled ontology and KB plus the user's ``data`` files.
+
+    Each file goes to its own named graph (bundled: ``https://w3id.org/ddkb/graph/<path>``;
+    user files: their ``file:`` URI). ``data_format`` overrides the format the
+    file extension implies. ``infer`` (``rdfs`` or ``owlrl``) adds the inferred
+    triples in the graph ``<INFERRED_GRAPH>/<mode>``. With ``use_cache`` the
+    result is read from / written to the on-disk cache.
+
+    Raises DataFileError (one line: file, line, problem) for a missing or
+    broken file and InputError for a bad option value.
+    """
+    if infer in ("", "none"):
+        infer = None
+    if infer is not None and infer not in INFER_MODES:
+        raise InputError(f"unknown inference mode '{infer}' (known: none, rdfs, owlrl)")
+    inputs = _collect_inputs(data, data_format, allow_network)
+    files = [SourceFile(i.path, i.graph, i.bundled) for i in inputs]
+    key = cache.cache_key(((i.graph, i.content, i.fmt.name) for i in inputs), infer)
     store = ox.Store()
-    files: list[SourceFile] = []
-    for path in paths.bundled_rdf_files():
-        graph = paths.graph_name_for(path)
-        _parse_into(store, path, graph, FORMATS_BY_SUFFIX[path.suffix])
-        files.append(SourceFile(path, graph, True))
-    for item in data:
-        path = Path(item)
-        fmt = FORMATS_BY_NAME.get(data_format or "") or FORMATS_BY_SUFFIX.get(path.suffix.lower())
-        if fmt is None:
-            raise InputError(f"{path}: unknown RDF format; use --data-format")
-        graph = path.resolve().as_uri()
-        _parse_into(store, path, graph, fmt)
-        files.append(SourceFile(path, graph, False))
-    return KnowledgeBase(store, files, infer)
+    if use_cache:
+        hit = cache.read(key)
+        if hit is not None:
+            payload, meta = hit
+            try:
+                store.bulk_load(payload, format=ox.RdfFormat.N_QUADS)
+                return KnowledgeBase(store, files, infer, meta.get("warnings") or [],
+                                     from_cache=True)
+            except (SyntaxError, OSError, ValueError):
+                store = ox.Store()  # a payload that does not parse: rebuild
+    for item in inputs:
+        _parse_into(store, item)
+    if infer is not None:
+        _add_inferred(store, infer)
+    kb = KnowledgeBase(store, files, infer)
+    kb.warnings.extend(_conflict_warnings(store, [f.graph for f in files if not f.bundled]))
+    if use_cache:
+        cache.write(key, store.dump(format=ox.RdfFormat.N_QUADS), {"warnings": kb.warnings})
+    return kb
+
+
+def _add_inferred(store: ox.Store, mode: str) -> None:
+    """Add the RDFS/OWL RL closure's new triples in the graph ``INFERRED_GRAPH/mode``."""
+    try:
+        from .reason import inferred_nquads
+    except ImportError:
+        raise DdkbError("inference is not available in this installation") from None
+    dataset = store.dump(format=ox.RdfFormat.N_QUADS)
+    new = inferred_nquads(dataset, mode)
+    if new:
+        store.bulk_load(new, format=ox.RdfFormat.N_TRIPLES,
+                        to_graph=ox.NamedNode(f"{INFERRED_GRAPH}/{mode}"))
+
+
+def _conflict_warnings(store: ox.Store, user_graphs: list[str]) -> list[str]:
+    if not user_graphs:
+        return []
+    try:
+        from .usergraphs import conflicts
+    except ImportError:
+        return []
+    return list(conflicts(store, user_graphs))

@@ -73,7 +73,10 @@ def get_kb(ctx: click.Context, options: dict[str, Any]):
                   allow_network=s["allow_network"])
     if s["no_cache"]:
         kwargs["use_cache"] = False
-    return load(**kwargs)
+    kb = load(**kwargs)
+    for warning in kb.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    return kb
 
 
 def run_guarded(cli: click.Group) -> int:

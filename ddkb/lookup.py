@@ -1,0 +1,165 @@
+"""Finding a concept by the name a person types.
+
+A concept is any resource with a ``skos:prefLabel`` or ``rdfs:label`` (so the
+concepts of a user's ``--data`` file are found too, and the ontology's classes
+for class parameters). A name may be a label, an alt label, a CURIE
+(``ddkb:mutual-trust``) or a full IRI, in any case, and spelling variants are
+forgiven: defence/defense, offence/offense, -ise/-ize, -our/-or,
+singular/plural (exercises, capabilities), hyphens, spaces, punctuation and
+"&" for "and".
+
+>>> normalise("Confidence-Building Measures")
+'confidence building measure'
+>>> normalise("Defence Co-operation & Training") == normalise("defense cooperation and training")
+True
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .errors import AmbiguousConcept, ConceptNotFound
+from .namespaces import OWL, RDFS, curie, expand
+
+_WORD_FIXES = {
+    "defence": "defense",
+    "offence": "offense",
+    "licence": "license",
+    "programme": "program",
+    "centre": "center",
+}
+_PUNCT = re.compile(r"[^\w\s]|_")
+
+
+def _word(word: str) -> str:
+    word = _WORD_FIXES.get(word, word)
+    for british, american in (("isation", "ization"), ("ising", "izing"), ("ised", "ized"),
+                              ("ises", "izes"), ("ise", "ize"), ("our", "or"),
+                              ("ours", "ors")):
+        if word.endswith(british) and len(word) > len(british) + 2:
+            word = word[: -len(british)] + american
+            break
+    if len(word) > 4 and word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    return word
+
+
+def normalise(text: str) -> str:
+    """A spelling-insensitive key for a name: lower case, no punctuation, US spelling, singular."""
+    text = text.casefold().replace("&", " and ")
+    text = re.sub(r"(?<=\w)-(?=operat)", "", text)  # co-operation -> cooperation
+    words = _PUNCT.sub(" ", text).split()
+    return " ".join(_word(w) for w in words)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One label of one resource."""
+
+    iri: str
+    label: str
+    kind: str  # "pref", "alt" or "rdfs"
+    is_class: bool
+
+
+_INDEX_QUERY = f"""
+SELECT ?s ?l ?kind ?cls WHERE {{
+  {{ ?s skos:prefLabel ?l BIND("pref" AS ?kind) }}
+  UNION {{ ?s skos:altLabel ?l BIND("alt" AS ?kind) }}
+  UNION {{ ?s rdfs:label ?l BIND("rdfs" AS ?kind) }}
+  FILTER(isIRI(?s))
+  BIND(EXISTS {{ ?s a ?t FILTER(?t IN (<{OWL}Class>, <{RDFS}Class>)) }} AS ?cls)
+}}"""
+
+
+class ConceptIndex:
+    """Every label of every labelled resource, ready for :meth:`resolve`."""
+
+    def __init__(self, entries: list[Entry], primary: dict[str, str]):
+        self.entries = entries
+        self.primary = primary  # iri -> display label
+        self.by_exact: dict[str, set[str]] = defaultdict(set)
+        self.by_norm: dict[str, set[str]] = defaultdict(set)
+        self.by_squash: dict[str, set[str]] = defaultdict(set)
+        self.pref_exact: dict[str, set[str]] = defaultdict(set)
+        self.classes = {e.iri for e in entries if e.is_class}
+        for e in entries:
+            key = e.label.casefold().strip()
+            self.by_exact[key].add(e.iri)
+            if e.kind != "alt":
+                self.pref_exact[key].add(e.iri)
+            self.by_norm[normalise(e.label)].add(e.iri)
+            self.by_squash[normalise(e.label).replace(" ", "")].add(e.iri)
+        for iri in primary:  # local names ("mutual-trust") are names too
+            local = re.split(r"[/#]", iri)[-1]
+            if local:
+                self.by_norm[normalise(local)].add(iri)
+                self.by_squash[normalise(local).replace(" ", "")].add(iri)
+
+    @classmethod
+    def from_kb(cls, kb) -> ConceptIndex:
+        """Build the index from a :class:`~ddkb.kb.KnowledgeBase`."""
+        entries = []
+        for row in kb.raw_query(_INDEX_QUERY):
+            entries.append(Entry(row["s"].value, row["l"].value, row["kind"].value,
+                                 row["cls"].value == "true"))
+        primary = {e.iri: kb.label(e.iri) for e in entries}
+        return cls(entries, primary)
+
+    def resolve(self, name: str, *, classes_only: bool = False) -> str:
+        """The IRI ``name`` denotes; raises ConceptNotFound or AmbiguousConcept.
+
+        Tried in order, the first step with any match wins: full IRI or CURIE;
+        exact (case-insensitive) preferred label; exact alt label; the
+        spelling-normalised form of any label or local name; the same with
+        spaces dropped (peace-keeping = peacekeeping).
+        """
+        text = name.strip()
+        if not text:
+            raise ConceptNotFound("empty concept name")
+        allowed = self.classes if classes_only else set(self.primary)
+        iri = expand(text) or (text[1:-1] if text.startswith("<") and text.endswith(">")
+                               else text)
+        if iri in allowed:
+            return iri
+        key = text.casefold()
+        for candidates in (self.pref_exact.get(key, set()), self.by_exact.get(key, set()),
+                           self.by_norm.get(normalise(text), set()),
+                           self.by_squash.get(normalise(text).replace(" ", ""), set())):
+            found = sorted(candidates & allowed)
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                listed = "; ".join(f"{curie(c)} ({self.primary.get(c, '')})" for c in found)
+                raise AmbiguousConcept(
+                    f"'{name}' matches {len(found)} concepts: {listed}; use a CURIE or IRI",
+                    [(curie(c), self.primary.get(c, "")) for c in found],
+                )
+        suggestions = self.suggest(text, allowed)
+        what = "class" if classes_only else "concept"
+        hint = (f"; did you mean: {', '.join(repr(s) for s in suggestions)}?" if suggestions
+                else "; try 'ddkb search'")
+        raise ConceptNotFound(f"no {what} called '{name}'{hint}", suggestions)
+
+    def suggest(self, text: str, allowed: set[str] | None = None, n: int = 5) -> list[str]:
+        """Up to ``n`` labels close to ``text`` (difflib over normalised labels)."""
+        allowed = allowed if allowed is not None else set(self.primary)
+        labels: dict[str, str] = {}
+        for e in self.entries:
+            if e.iri in allowed:
+                labels.setdefault(normalise(e.label), self.primary.get(e.iri, e.label))
+        key = normalise(text)
+        close = difflib.get_close_matches(key, list(labels), n=n * 2, cutoff=0.6)
+        if not close:  # a word of the name inside a label
+            words = set(key.split())
+            close = [k for k in labels if words & set(k.split())][: n * 2]
+        out: list[str] = []
+        for k in close:
+            if labels[k] not in out:
+                out.append(labels[k])
+        return out[:n]
