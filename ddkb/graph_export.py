@@ -59,7 +59,8 @@ def _flat(value: Any) -> Any:
         value = "; ".join(str(v) for v in value)
     if isinstance(value, bool):
         return value
-    return _XML_ILLEGAL.sub("", str(value if value is not None else ""))
+    text = str(value if value is not None else "").replace("\r\n", "\n").replace("\r", "\n")
+    return _XML_ILLEGAL.sub("", text)  # XML readers turn a raw CR into LF anyway
 
 
 def _plain_copy(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
