@@ -1,0 +1,166 @@
+"""Inference (RDFS, OWL 2 RL) kept in its own graph, and DL consistency (HermiT)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from conftest import require_program
+
+import ddkb
+from ddkb import paths
+from ddkb.errors import InputError
+from ddkb.namespaces import DDKB, INFERRED_GRAPH, OWL, RDF, RDFS, XSD
+from ddkb.reason import closure_graph, inferred_graph_name, inferred_nquads
+
+FIX = Path(__file__).parent / "fixtures" / "validate"
+GOOD = FIX / "good.ttl"
+
+INSTRUMENTS = "SELECT ?i WHERE { ?i a ddkb:Instrument }"
+
+
+def _nquads(*files: Path) -> bytes:
+    return ddkb.load(data=list(files)).store.dump(format=ox.RdfFormat.N_QUADS)
+
+
+def _triples(ntriples: bytes) -> list[tuple[str, str, str]]:
+    store = ox.Store()
+    store.load(ntriples, format=ox.RdfFormat.N_TRIPLES)
+    return [(str(q.subject), str(q.predicate), str(q.object)) for q in store]
+
+
+@pytest.fixture(scope="module")
+def rdfs_kb():
+    return ddkb.load(data=[GOOD], infer="rdfs")
+
+
+@pytest.fixture(scope="module")
+def owlrl_kb():
+    return ddkb.load(data=[GOOD], infer="owlrl")
+
+
+def _values(rows, name="i") -> set[str]:
+    return {r[name].value for r in rows}
+
+
+def test_rdfs_finds_cbms_as_instruments(rdfs_kb):
+    plain = _values(ddkb.load(data=[GOOD]).select(INSTRUMENTS))
+    inferred = _values(rdfs_kb.select(INSTRUMENTS))
+    assert DDKB + "fixture-hotline" not in plain  # typed only ConfidenceBuildingMeasure
+    assert {DDKB + "fixture-hotline", DDKB + "fixture-exercise"} <= inferred
+    cbms = _values(rdfs_kb.select("SELECT ?i WHERE { ?i a ddkb:ConfidenceBuildingMeasure }"))
+    assert cbms and cbms <= inferred  # every CBM, the bundled ones too, is an Instrument
+
+
+def test_owlrl_answers_inverse_properties(owlrl_kb):
+    rows = owlrl_kb.select("SELECT ?i WHERE { ddkb:fixture-trust ddkb:fosteredBy ?i }")
+    assert _values(rows) == {DDKB + "fixture-hotline", DDKB + "fixture-exercise"}
+    rows = owlrl_kb.select("SELECT ?m WHERE { ddkb:fixture-escalation ddkb:mitigatedBy ?m }")
+    assert _values(rows, "m") == {DDKB + "fixture-transparency"}
+
+
+def test_inferred_triples_live_in_their_own_graph(rdfs_kb):
+    graph = ox.NamedNode(inferred_graph_name("rdfs"))
+    assert graph.value == INFERRED_GRAPH + "/rdfs"
+    assert graph in set(rdfs_kb.store.named_graphs())
+    hotline = ox.NamedNode(DDKB + "fixture-hotline")
+    is_a = ox.NamedNode(RDF + "type")
+    instrument = ox.NamedNode(DDKB + "Instrument")
+    assert list(rdfs_kb.store.quads_for_pattern(hotline, is_a, instrument, graph))
+    asserted = [q for q in rdfs_kb.store.quads_for_pattern(hotline, is_a, instrument)
+                if q.graph_name != graph]
+    assert asserted == []
+
+
+def test_inferred_nquads_returns_only_new_clean_triples():
+    data = _nquads(GOOD)
+    out = inferred_nquads(data, "rdfs")
+    triples = _triples(out)
+    assert triples, "RDFS adds types through rdfs:subClassOf"
+    store = ox.Store()
+    store.load(data, format=ox.RdfFormat.N_QUADS)
+    for s, p, o in triples:
+        assert not s.startswith('"'), "literal subject"
+        assert not s.startswith(("<" + RDF, "<" + RDFS, "<" + OWL, "<" + XSD))
+        assert o != f"<{RDFS}Resource>" and o != f"<{OWL}Thing>"
+        assert not (p == f"<{OWL}sameAs>" and s == o)
+        assert "_:" not in s + o
+    new = {(s, p, o) for s, p, o in triples}
+    old = {(str(q.subject), str(q.predicate), str(q.object)) for q in store}
+    assert not new & old, "only triples that were not asserted"
+    assert out == inferred_nquads(data, "rdfs"), "deterministic output"
+    assert (f"<{DDKB}fixture-hotline>", f"<{RDF}type>", f"<{DDKB}Instrument>") in new
+
+
+def test_owlrl_adds_inverse_triples_rdfs_does_not():
+    data = _nquads(GOOD)
+    inverse = (f"<{DDKB}fixture-trust>", f"<{DDKB}fosteredBy>", f"<{DDKB}fixture-hotline>")
+    assert inverse in set(_triples(inferred_nquads(data, "owlrl")))
+    assert inverse not in set(_triples(inferred_nquads(data, "rdfs")))
+
+
+def test_unknown_mode_is_refused():
+    with pytest.raises(InputError, match="unknown inference mode 'owl-dl'"):
+        inferred_nquads(b"", "owl-dl")
+
+
+def test_closure_graph_holds_asserted_and_inferred():
+    from rdflib import RDF as R
+    from rdflib import URIRef
+
+    kb = ddkb.load(data=[GOOD])
+    g = closure_graph(kb, "rdfs")
+    hotline = URIRef(DDKB + "fixture-hotline")
+    assert (hotline, R.type, URIRef(DDKB + "ConfidenceBuildingMeasure")) in g
+    assert (hotline, R.type, URIRef(DDKB + "Instrument")) in g
+
+
+def _digest(files: list[Path]) -> dict[str, str]:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+def test_inference_never_modifies_the_bundled_files():
+    files = paths.bundled_rdf_files() + [GOOD]
+    before = _digest(files)
+    mtimes = {str(p): p.stat().st_mtime_ns for p in files}
+    for mode in ("rdfs", "owlrl"):
+        ddkb.load(data=[GOOD], infer=mode, use_cache=False)
+    assert _digest(files) == before
+    assert {str(p): p.stat().st_mtime_ns for p in files} == mtimes
+    assert not any("inferred" in p.name for p in paths.kb_dir().rglob("*"))
+
+
+# -- DL consistency -----------------------------------------------------------------
+
+def _hermit_consistent(graph) -> tuple[bool, str]:
+    """Run HermiT (through owlready2) on an rdflib graph; (consistent?, explanation)."""
+    owlready2 = pytest.importorskip("owlready2")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "kb.nt")
+        graph.serialize(path, format="nt", encoding="utf-8")
+        world = owlready2.World()
+        world.get_ontology(Path(path).as_uri()).load()
+        try:
+            owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        except owlready2.OwlReadyInconsistentOntologyError as err:
+            return False, str(err)
+        unsatisfiable = list(world.inconsistent_classes())
+        return not unsatisfiable, f"unsatisfiable classes: {unsatisfiable}"
+
+
+def test_ontology_and_kb_are_dl_consistent(kb):
+    require_program("java")
+    consistent, why = _hermit_consistent(kb.rdflib_graph())
+    assert consistent, why
+
+
+def test_dl_reasoner_detects_an_inconsistent_kb():
+    require_program("java")
+    # ddkb:Actor and ddkb:Region are disjoint classes in the ontology
+    kb = ddkb.load(data=[GOOD, FIX / "dl-inconsistent.ttl"])
+    consistent, _ = _hermit_consistent(kb.rdflib_graph())
+    assert not consistent

@@ -1,0 +1,294 @@
+"""Validation: SHACL shapes and QC queries over the bundled KB and broken fixtures.
+
+Each broken fixture in ``tests/fixtures/validate/`` is loaded beside the bundled
+KB and the clean slice ``good.ttl``, and must produce exactly the expected
+(check, focus) pairs on the fixture's own nodes -- no more, no fewer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import ddkb
+from ddkb import paths
+from ddkb.validate import (
+    Violation,
+    qc_checks,
+    relation_shapes,
+    shapes_dir,
+    shapes_graph,
+    validate,
+)
+
+FIX = Path(__file__).parent / "fixtures" / "validate"
+GOOD = FIX / "good.ttl"
+DDKB_BIN = "/work/venv/bin/ddkb"
+
+CLAIM_ER = "claim:fixture-exercise--inRegion--fixture-region"
+
+#: fixture file -> every (check, focus) it must raise on fixture nodes
+CASES: dict[str, set[tuple[str, str]]] = {
+    "missing-definition.ttl": {
+        ("qc:missing-definition-violation", "ddkb:fixture-nodef"),
+        ("shacl:SkosConceptShape", "ddkb:fixture-nodef"),
+    },
+    "missing-label.ttl": {
+        ("qc:missing-label-violation", "ddkb:fixture-nodef"),
+        ("shacl:SkosConceptShape", "ddkb:fixture-nodef"),
+    },
+    "label-without-language.ttl": {("shacl:SkosConceptShape", "ddkb:fixture-nodef")},
+    "orphan.ttl": {("qc:orphan-concept-violation", "ddkb:fixture-orphan")},
+    "dangling.ttl": {
+        ("qc:dangling-reference-violation", "ddkb:fixture-trsut"),
+        ("qc:range-violation", "ddkb:fixture-hotline"),
+        ("shacl:fosters-shape", "ddkb:fixture-hotline"),
+    },
+    "duplicate-label.ttl": {
+        ("qc:duplicate-preferred-label-violation", "ddkb:fixture-trust"),
+        ("qc:duplicate-preferred-label-violation", "ddkb:fixture-trust-2"),
+    },
+    "multiple-labels.ttl": {
+        ("qc:multiple-preferred-labels-violation", "ddkb:fixture-hotline"),
+        ("shacl:SkosConceptShape", "ddkb:fixture-hotline"),
+    },
+    "range.ttl": {
+        ("qc:range-violation", "ddkb:fixture-exercise"),
+        ("shacl:fosters-shape", "ddkb:fixture-exercise"),
+    },
+    "domain.ttl": {
+        ("qc:domain-violation", "ddkb:fixture-hotline"),
+        ("shacl:mitigates-shape", "ddkb:fixture-hotline"),
+    },
+    "claim-without-source.ttl": {
+        ("qc:claim-without-source-violation", CLAIM_ER),
+        ("shacl:ClaimShape", CLAIM_ER),
+    },
+    "claim-not-asserted.ttl": {("qc:claim-not-asserted-violation", CLAIM_ER)},
+    "relation-without-claim.ttl": {
+        ("qc:relation-without-claim-violation", "ddkb:fixture-exercise"),
+    },
+    "undefined-property.ttl": {("qc:undefined-property-violation", "ddkb:fixtureFosterz")},
+    "undefined-class.ttl": {("qc:undefined-class-violation", "ddkb:FixtureInstrumnt")},
+    "class-without-definition.ttl": {
+        ("qc:class-or-property-without-definition-violation", "ddkb:FixtureClass"),
+    },
+    "concept-without-ddkb-class.ttl": {("shacl:SkosConceptShape", "ddkb:fixture-untyped")},
+    "concept-bad-source.ttl": {("shacl:ConceptShape", "ddkb:fixture-vague")},
+    "contradicted-without-correction.ttl": {("shacl:VerificationStatusValueShape", CLAIM_ER)},
+    "claim-incomplete.ttl": {
+        ("shacl:ClaimShape", CLAIM_ER),
+        ("shacl:VerificationStatusValueShape", CLAIM_ER),
+        ("shacl:verificationStatus-shape", CLAIM_ER),
+        ("qc:dangling-reference-violation", "ddkb:status-fixture-maybe"),
+        ("qc:range-violation", CLAIM_ER),
+    },
+    "section-not-in-seed.ttl": {
+        ("shacl:SourceSectionShape", "src:fixture-section"),
+        ("shacl:sectionNumber-shape", "src:fixture-section"),
+        ("qc:range-violation", "src:fixture-section"),
+    },
+    "ontology-header.ttl": {("shacl:OntologyHeaderShape", "ddkb:ontology")},
+}
+
+
+def _load(*files: Path):
+    return ddkb.load(data=[GOOD, *files])
+
+
+def _fixture_problems(report, extra_focus: set[str] = frozenset()) -> set[tuple[str, str]]:
+    """(check, focus) of the violations on fixture nodes (the bundled KB's own are ignored)."""
+    return {(v.check, v.focus) for v in report.violations
+            if "fixture" in v.focus or v.focus in extra_focus}
+
+
+@pytest.fixture(scope="module")
+def good_report():
+    return validate(_load())
+
+
+# -- the bundled KB ------------------------------------------------------------
+
+def test_bundled_kb_conforms(kb):
+    report = validate(kb)
+    assert report.conforms, report.to_text()
+    assert report.violations == [], report.to_text()
+    assert report.triples > 500
+    assert "shacl:ConceptShape" in report.shapes and "shacl:fosters-shape" in report.shapes
+
+
+@pytest.mark.parametrize("check", qc_checks(), ids=lambda c: c.name)
+def test_qc_query_returns_no_rows_on_bundled_kb(kb, check):
+    rows = kb.select(check.text)
+    assert rows == [], f"{check.name}: " + "; ".join(
+        f"{r.get('focus')}: {r['message'].value}" for r in rows[:10])
+
+
+def test_good_fixture_is_clean(good_report):
+    assert _fixture_problems(good_report) == set(), good_report.to_text()
+
+
+# -- each check catches its broken fixture ---------------------------------------
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_broken_fixture_is_caught(name):
+    report = validate(_load(FIX / name))
+    expected = CASES[name]
+    found = _fixture_problems(report, {focus for _, focus in expected})
+    assert found == expected, report.to_text()
+    assert not report.conforms
+
+
+def test_every_qc_query_and_key_shape_has_a_broken_fixture():
+    covered = {check for pairs in CASES.values() for check, _ in pairs}
+    for check in qc_checks():
+        assert f"qc:{check.name}" in covered, f"no fixture breaks {check.name}"
+    for shape in ("SkosConceptShape", "ConceptShape", "ClaimShape", "SourceSectionShape",
+                  "VerificationStatusValueShape", "OntologyHeaderShape", "fosters-shape",
+                  "mitigates-shape"):
+        assert f"shacl:{shape}" in covered
+
+
+def test_violation_carries_label_path_and_message():
+    report = validate(_load(FIX / "range.ttl"))
+    qc = [v for v in report.violations if v.check == "qc:range-violation"
+          and v.focus == "ddkb:fixture-exercise"]
+    assert qc == [Violation(
+        check="qc:range-violation", focus="ddkb:fixture-exercise",
+        focus_label="fixture exercise", path="ddkb:fosters",
+        message="The value ddkb:fixture-state of ddkb:fosters is not a ddkb:Outcome "
+                "(the property's rdfs:range).",
+        severity="violation")]
+    shacl = [v for v in report.violations if v.check == "shacl:fosters-shape"]
+    assert len(shacl) == 1
+    assert shacl[0].path == "ddkb:fosters" and shacl[0].focus_label == "fixture exercise"
+    assert "must be a ddkb:Outcome" in shacl[0].message
+    assert "ddkb:fixture-state" in shacl[0].message
+
+
+def test_status_message_names_the_status():
+    report = validate(_load(FIX / "contradicted-without-correction.ttl"))
+    paths = {v.path for v in report.violations
+             if v.check == "shacl:VerificationStatusValueShape"}
+    assert paths == {"ddkb:correction", "ddkb:evidence"}
+    assert all("ddkb:status-contradicted" in v.message for v in report.violations
+               if v.check == "shacl:VerificationStatusValueShape")
+
+
+def test_inferred_triples_do_not_hide_violations():
+    # RDFS would infer "fixture-hotline a ddkb:Mitigation" from the domain of
+    # ddkb:mitigates; validation looks at asserted triples only.
+    kb = ddkb.load(data=[GOOD, FIX / "domain.ttl"], infer="rdfs")
+    report = validate(kb)
+    assert ("qc:domain-violation", "ddkb:fixture-hotline") in _fixture_problems(report)
+    assert ("shacl:mitigates-shape", "ddkb:fixture-hotline") in _fixture_problems(report)
+
+
+# -- the report ------------------------------------------------------------------
+
+def test_report_text_and_dict():
+    report = validate(_load(FIX / "orphan.ttl"))
+    text = report.to_text()
+    assert "qc:orphan-concept-violation (1)" in text
+    assert 'ddkb:fixture-orphan "fixture orphan"' in text
+    assert text.splitlines()[-1].startswith("does NOT conform: 1 violation(s)")
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["conforms"] is False
+    assert data["counts"] == {"violation": 1, "warning": 0, "info": 0}
+    assert data["violations"][0]["focus"] == "ddkb:fixture-orphan"
+    assert data["violations"][0]["check"] == "qc:orphan-concept-violation"
+    assert len(data["qc_checks"]) == len(qc_checks())
+
+
+def test_shacl_only_and_qc_only():
+    kb = _load(FIX / "orphan.ttl")
+    assert validate(kb, qc=False).violations == []  # orphans are a QC matter
+    qc_only = validate(kb, shacl=False)
+    assert qc_only.shapes == [] and len(qc_only.violations) == 1
+
+
+# -- the rule files themselves --------------------------------------------------
+
+@pytest.mark.parametrize("check", qc_checks(), ids=lambda c: c.name)
+def test_qc_query_header_and_columns(check):
+    assert check.path.name.endswith("-violation.rq")
+    assert check.title and check.description
+    projection = check.text[check.text.index("SELECT"):check.text.index("WHERE")]
+    assert re.search(r"\?focus\b", projection) and re.search(r"\?message\b", projection)
+
+
+def test_relation_shapes_agree_with_the_ontology():
+    import rdflib
+    from rdflib.compare import isomorphic
+
+    ontology = rdflib.Graph().parse(paths.ontology_dir() / "ddkb.ttl")
+    committed = rdflib.Graph().parse(shapes_dir() / "ddkb-relation-shapes.ttl")
+    assert isomorphic(committed, relation_shapes(ontology)), (
+        "ontology/shapes/ddkb-relation-shapes.ttl is out of date; regenerate it "
+        "(see the command in its header)")
+
+
+@pytest.mark.parametrize("prop, domain, range_", [
+    ("fosters", "Concept", "Outcome"),
+    ("mitigates", "Mitigation", "Risk"),
+    ("involvesActor", "Concept", "Actor"),
+    ("inRegion", "Concept", "Region"),
+])
+def test_key_relation_shapes(prop, domain, range_):
+    rows = list(shapes_graph().query(f"""
+        PREFIX sh: <http://www.w3.org/ns/shacl#>
+        PREFIX ddkb: <https://w3id.org/ddkb/>
+        ASK {{ ?s sh:targetSubjectsOf ddkb:{prop} ; sh:class ddkb:{domain} ;
+                  sh:property [ sh:path ddkb:{prop} ; sh:class ddkb:{range_} ] }}"""))
+    assert rows == [True]
+
+
+# -- CLI -------------------------------------------------------------------------
+
+def test_cli_clean_kb_exits_0(runner, cli):
+    result = runner.invoke(cli, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("conforms: 0 violation(s)")
+
+
+def test_cli_violations_exit_1(runner, cli):
+    result = runner.invoke(cli, ["validate", "--data", str(GOOD),
+                                 "--data", str(FIX / "domain.ttl")])
+    assert result.exit_code == 1
+    assert "qc:domain-violation (1)" in result.output
+    assert 'ddkb:fixture-hotline "fixture hotline"' in result.output
+    assert "path: ddkb:mitigates" in result.output
+    assert "does NOT conform: 2 violation(s)" in result.output
+
+
+def test_cli_group_data_option_and_json(runner, cli):
+    result = runner.invoke(cli, ["--data", str(GOOD), "validate", "--format", "json",
+                                 "--data", str(FIX / "claim-not-asserted.ttl")])
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert [(v["check"], v["focus"]) for v in data["violations"]] == [
+        ("qc:claim-not-asserted-violation", CLAIM_ER)]
+
+
+def test_cli_bad_data_file_is_one_line_exit_2(runner, cli, tmp_path):
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("this is not turtle .\n")
+    result = runner.invoke(cli, ["validate", "--data", str(bad)])
+    assert result.exit_code == 2
+    assert "bad.ttl" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_subprocess_validate():
+    clean = subprocess.run([DDKB_BIN, "validate"], capture_output=True, text=True, timeout=300)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "conforms: 0 violation(s)" in clean.stdout
+    broken = subprocess.run([DDKB_BIN, "validate", "--data", str(GOOD),
+                             "--data", str(FIX / "orphan.ttl")],
+                            capture_output=True, text=True, timeout=300)
+    assert broken.returncode == 1
+    assert "qc:orphan-concept-violation" in broken.stdout
+    assert "ddkb:fixture-orphan" in broken.stdout
