@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,8 @@ from ddkb.validate import (
 
 FIX = Path(__file__).parent / "fixtures" / "validate"
 GOOD = FIX / "good.ttl"
-DDKB_BIN = "/work/venv/bin/ddkb"
+#: the installed console script of the Python running the tests (/work/venv/bin/ddkb here)
+DDKB_BIN = str(Path(sys.executable).parent / "ddkb")
 
 CLAIM_ER = "claim:fixture-exercise--inRegion--fixture-region"
 
