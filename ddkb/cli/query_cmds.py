@@ -6,7 +6,6 @@ usage or input (syntax error, refused update/network access, unknown concept).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -94,7 +93,6 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, name:
       ddkb query -f my.rq --format csv -o answer.csv
       ddkb query "CONSTRUCT WHERE { ?s ddkb:fosters ?o }" --format nt
     """
-    from ..fileio import write_atomic
     from ..results import format_result
 
     text = _read_query(sparql, query_file, name)
@@ -113,6 +111,8 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, name:
     if result.truncated:
         click.echo(f"Warning: {result.reason}", err=True)
     if output is not None:
+        from ..fileio import write_atomic
+
         protect = [f.path for f in kb.files] + ([query_file] if query_file else [])
         write_atomic(output, out, protect=protect)
     else:
@@ -138,6 +138,8 @@ def queries(fmt: str) -> None:
 
     items = list_queries()
     if fmt == "json":
+        import json
+
         doc = [{"name": q.name, "title": q.title, "description": q.description,
                 "params": [{"name": p.name, "kind": p.kind, "description": p.description,
                             "required": p.required, "default": p.default} for p in q.params]}
