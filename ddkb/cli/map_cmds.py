@@ -1,0 +1,61 @@
+"""``ddkb map``: write an offline interactive concept map (a thin layer over ``ddkb.conceptmap``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import get_kb, kb_options
+
+
+@click.command("map")
+@click.option("-o", "--output", required=True, metavar="FILE.html",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the map (one self-contained HTML file).")
+@click.option("--focus", metavar="CONCEPT",
+              help="Centre the map on this concept (label, alt label, CURIE or IRI).")
+@click.option("--depth", type=click.IntRange(min=0), default=2, show_default=True,
+              help="With --focus: keep concepts up to this many relations away.")
+@click.option("--types", metavar="CLASSES",
+              help="Keep only concepts of these classes (comma-separated, e.g. Instrument,Outcome;"
+                   " subclasses included).")
+@click.option("--exclude-types", metavar="CLASSES",
+              help="Leave out concepts of these classes (comma-separated).")
+@click.option("--relations", metavar="RELATIONS",
+              help="Keep only these relations (comma-separated, e.g. fosters,hasRisk).")
+@click.option("--max-nodes", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Refuse to draw more concepts than this (nothing is written).")
+@click.option("--title", help="Title shown on the map (default: from the focus).")
+@click.option("--physics/--no-physics", default=None,
+              help="Force in-browser physics on or off (default: on up to 300 concepts, "
+                   "else a precomputed layout).")
+@kb_options
+@click.pass_context
+def map_(ctx: click.Context, output: Path, focus: str | None, depth: int, types: str | None,
+         exclude_types: str | None, relations: str | None, max_nodes: int, title: str | None,
+         physics: bool | None, **options) -> None:
+    """Write an interactive concept map that opens offline in any browser.
+
+    The map is one HTML file with everything inside (no internet needed):
+    concepts coloured and shaped by class, labelled arrows for relations,
+    a tooltip per concept (definition, sources, fact-check status), a search
+    box and a legend. Concepts from --data files appear beside the bundled ones.
+
+    \b
+    Examples:
+      ddkb map -o map.html
+      ddkb map --focus "confidence-building measures" --depth 2 -o cbm.html
+      ddkb map --types Instrument,Outcome --relations fosters -o fosters.html
+      ddkb map --data mine.ttl --focus "my programme" -o mine.html
+    """
+    from ..conceptmap import write_map
+
+    kb = get_kb(ctx, options)
+    cmap = write_map(kb, output, focus=focus, depth=depth, types=types,
+                     exclude_types=exclude_types, relations=relations, max_nodes=max_nodes,
+                     title=title, physics=physics)
+    size_kb = len(cmap.html.encode("utf-8")) // 1024
+    layout = "physics" if cmap.physics else "precomputed layout"
+    click.echo(f"Wrote {output}: {cmap.node_count} concepts, {cmap.edge_count} relations, "
+               f"{size_kb} KB ({layout}).")

@@ -1,0 +1,268 @@
+"""Concept maps without a browser: the HTML file, its data block, filters, CLI and notebook view.
+
+The browser half (rendering, search, tooltips, no network) is in
+``test_conceptmap_browser.py``.
+"""
+
+from __future__ import annotations
+
+import html as htmlmod
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import ddkb
+from ddkb.conceptmap import (
+    ConceptMap,
+    build_map,
+    doubt_level,
+    find_remote_loads,
+    json_for_script,
+    write_map,
+)
+from ddkb.errors import InputError
+
+FIXTURE = Path(__file__).parent / "fixtures" / "conceptmap" / "lagoon.ttl"
+EX = "https://example.org/mapfix/"
+DDKB_BIN = "/work/venv/bin/ddkb"
+
+
+@pytest.fixture(scope="module")
+def lagoon_kb():
+    return ddkb.load(data=[FIXTURE])
+
+
+def data_block(page: str) -> dict:
+    found = re.search(r'<script id="ddkb-data" type="application/json">(.*?)</script>', page,
+                      re.DOTALL)
+    assert found, "no data block"
+    return json.loads(found.group(1))
+
+
+def test_json_for_script_escapes_markup_and_line_separators():
+    text = json_for_script({"l": "</script><!-- & \u2028\u2029"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert "\u2028" not in text and "\u2029" not in text
+    assert json.loads(text) == {"l": "</script><!-- & \u2028\u2029"}
+
+
+def test_map_is_one_offline_file_with_escaped_data(lagoon_kb):
+    page = build_map(lagoon_kb, focus="Lagoon drill", depth=3)
+    # everything is inline: no external script, stylesheet, image or import
+    assert find_remote_loads(page) == []
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)\s*=", page, re.IGNORECASE)
+    assert "default-src 'none'" in page and "connect-src 'none'" in page
+    assert "sourceMappingURL" not in page
+    assert page.count("vis-network") >= 1 and "@license" in page  # vis-network's header kept
+    # the hostile label, definition and section title appear only escaped
+    assert "<script>window.pwned" not in page
+    assert "<img src=x" not in page and "<b>Bold?" not in page and "<i>Lagoon" not in page
+    assert "\u2028" not in page
+    data = data_block(page)
+    hostile = next(n for n in data["nodes"] if n["id"] == EX + "hostile")
+    assert hostile["label"].startswith("<script>window.pwned = true</script>")
+    assert hostile["ddkb"]["sources"] == ["<i>Lagoon</i> & <script>window.pwned = 'title'</script>"]
+    assert "\u2028" in hostile["ddkb"]["definition"]
+
+
+def test_title_and_caption_are_escaped_text(lagoon_kb):
+    page = build_map(lagoon_kb, focus="Lagoon drill", depth=1, title='<b>"Map"</b> & co')
+    assert "<title>&lt;b&gt;&quot;Map&quot;&lt;/b&gt; &amp; co</title>" in page
+    caption = re.search(r'<p id="ddkb-caption">(.*?)</p>', page).group(1)
+    text = htmlmod.unescape(caption)
+    assert "4 concepts" in text and "5 relations" in text
+    assert "focus: Lagoon drill (depth 1)" in text
+    assert f"(ddkb {ddkb.__version__})" in text
+    assert "with your data: lagoon.ttl" in text
+
+
+@pytest.mark.parametrize("depth, expected", [
+    (0, {"drill"}),
+    (1, {"drill", "trust", "escalation", "claimed"}),
+    (2, {"drill", "trust", "escalation", "claimed", "goodwill", "liaison"}),
+    (3, {"drill", "trust", "escalation", "claimed", "goodwill", "liaison", "hostile"}),
+])
+def test_focus_and_depth_choose_the_nodes(lagoon_kb, depth, expected):
+    data = data_block(build_map(lagoon_kb, focus="Lagoon drill", depth=depth))
+    assert {n["id"].removeprefix(EX) for n in data["nodes"]} == expected
+    assert data["focus"] == EX + "drill"
+
+
+def test_types_and_exclude_types_filter_by_class(lagoon_kb):
+    data = data_block(build_map(lagoon_kb, focus="LD-7", depth=3, types="Outcome"))
+    assert {n["id"].removeprefix(EX) for n in data["nodes"]} == {"drill", "trust", "goodwill",
+                                                                  "hostile"}
+    data = data_block(build_map(lagoon_kb, focus="Lagoon drill", depth=3,
+                                exclude_types=["Risk", "CaseStudy"]))
+    assert {n["id"].removeprefix(EX) for n in data["nodes"]} == {"drill", "trust", "goodwill",
+                                                                  "hostile"}
+    with pytest.raises(InputError, match="unknown type"):
+        build_map(lagoon_kb, focus="Lagoon drill", types="NoSuchClass")
+
+
+def test_relations_filter_keeps_only_those_edges(lagoon_kb):
+    data = data_block(build_map(lagoon_kb, focus="Lagoon drill", depth=3,
+                                relations="fosters,hasRisk"))
+    assert sorted(e["label"] for e in data["edges"]) == ["fosters", "has risk"]
+
+
+def test_parallel_relations_stay_separate_edges_with_distinct_curves(lagoon_kb):
+    data = data_block(build_map(lagoon_kb, focus="Lagoon drill", depth=1))
+    pair = {EX + "drill", EX + "trust"}
+    between = [e for e in data["edges"] if {e["from"], e["to"]} == pair]
+    assert sorted(e["label"] for e in between) == ["contributes to", "enables", "fosters"]
+    assert sorted(e["ddkb"]["curie"] for e in between) == [
+        "ddkb:contributesTo", "ddkb:enables", "ddkb:fosters"]
+    assert all(e["arrows"] == "to" for e in between)
+    # each edge of the pair is drawn on its own curve (side and/or roundness differ),
+    # with the reversed edge's side flipped so it does not overlap a forward one
+    drawn = set()
+    for e in between:
+        forward = e["from"] == min(pair)
+        side = e["smooth"]["type"] if forward else {"curvedCW": "curvedCCW",
+                                                     "curvedCCW": "curvedCW"}[e["smooth"]["type"]]
+        drawn.add((side, e["smooth"]["roundness"]))
+    assert len(drawn) == 3
+    assert len({e["id"] for e in data["edges"]}) == len(data["edges"])
+
+
+def test_nodes_are_styled_by_class_with_a_legend_and_doubt_flag(lagoon_kb):
+    data = data_block(build_map(lagoon_kb, focus="Lagoon drill", depth=3))
+    by_id = {n["id"].removeprefix(EX): n for n in data["nodes"]}
+    assert by_id["trust"]["shape"] == by_id["goodwill"]["shape"] == "diamond"
+    assert by_id["trust"]["color"]["background"] == by_id["goodwill"]["color"]["background"]
+    assert by_id["escalation"]["shape"] != by_id["trust"]["shape"]
+    legend = {entry["cls"]: entry["count"] for entry in data["legend"]}
+    assert legend == {"Outcome": 3, "ExerciseAndTraining": 1, "Risk": 1, "Mitigation": 1,
+                      "CaseStudy": 1}
+    assert all(entry["label"][:1].isupper() for entry in data["legend"])
+    claimed = by_id["claimed"]
+    assert claimed["ddkb"]["doubt"] == "not-supported"
+    assert claimed["shapeProperties"]["borderDashes"] and claimed["color"]["border"] == "#d62728"
+    assert "shapeProperties" not in by_id["trust"]
+    assert data["doubtful"] == 1
+    assert by_id["drill"]["ddkb"]["bundled"] is False
+    assert by_id["drill"]["ddkb"]["sources"] == ["Lagoon Programme Review"]
+
+
+def test_doubt_levels_from_status_labels():
+    assert doubt_level("not supported") == "not-supported"
+    assert doubt_level("Contradicted") == "contradicted"
+    assert doubt_level("partly-supported") == "partly"
+    assert doubt_level("supported") == doubt_level("unverified") == doubt_level("") == ""
+
+
+def test_small_maps_use_physics_and_large_ones_a_precomputed_layout(lagoon_kb):
+    small = data_block(build_map(lagoon_kb, focus="Lagoon drill", depth=3))
+    assert small["physics"] is True and small["options"]["physics"]["enabled"] is True
+    assert small["options"]["physics"]["stabilization"]["iterations"] <= 300
+    fixed = data_block(build_map(lagoon_kb, focus="Lagoon drill", depth=3, physics=False))
+    assert fixed["options"]["physics"] == {"enabled": False}
+    points = {(n["x"], n["y"]) for n in fixed["nodes"]}
+    assert len(points) == 7  # every node placed, no two on the same spot
+
+
+def test_max_nodes_refuses_with_the_count_and_writes_nothing(lagoon_kb, tmp_path):
+    target = tmp_path / "map.html"
+    with pytest.raises(InputError) as err:
+        write_map(lagoon_kb, target, focus="Lagoon drill", depth=3, max_nodes=5)
+    message = str(err.value)
+    assert "7 concepts" in message and "--max-nodes 5" in message and "--focus" in message
+    assert "\n" not in message
+    assert not target.exists()
+
+
+def test_write_map_is_atomic_utf8_and_never_overwrites_the_data(lagoon_kb, tmp_path):
+    target = tmp_path / "map.html"
+    cmap = write_map(lagoon_kb, target, focus="Lagoon drill", depth=2)
+    assert target.read_text(encoding="utf-8") == cmap.html
+    assert (cmap.node_count, cmap.edge_count) == (6, 7)
+    before = FIXTURE.read_bytes()
+    with pytest.raises(InputError, match="refusing to overwrite"):
+        write_map(lagoon_kb, FIXTURE, focus="Lagoon drill")
+    assert FIXTURE.read_bytes() == before
+
+
+def test_notebook_repr_is_a_sandboxed_escaped_iframe(lagoon_kb):
+    cmap = ConceptMap(lagoon_kb, focus="Lagoon drill", depth=3, height=500)
+    shown = cmap._repr_html_()
+    assert shown.startswith("<iframe srcdoc=\"") and shown.endswith("></iframe>")
+    srcdoc = re.match(r'<iframe srcdoc="([^"]*)"', shown).group(1)
+    assert "<" not in srcdoc and ">" not in srcdoc  # the whole page is attribute-escaped
+    assert htmlmod.unescape(srcdoc) == cmap.html
+    assert 'sandbox="allow-scripts"' in shown and "height:500px" in shown
+    assert "7 concepts" in repr(cmap)
+
+
+def test_concept_map_method_of_the_knowledge_base(lagoon_kb):
+    cmap = lagoon_kb.concept_map(focus="Lagoon drill", depth=1)
+    assert isinstance(cmap, ConceptMap) and cmap.node_count == 4
+
+
+# -- CLI ---------------------------------------------------------------------------------
+def test_cli_map_writes_the_file(cli, runner, tmp_path):
+    out = tmp_path / "lagoon.html"
+    result = runner.invoke(cli, ["map", "--data", str(FIXTURE), "--focus", "Lagoon drill",
+                                 "--depth", "2", "--title", "Lagoon", "-o", str(out)])
+    assert result.exit_code == 0, result.output + result.stderr
+    assert f"Wrote {out}: 6 concepts, 7 relations" in result.output
+    data = data_block(out.read_text(encoding="utf-8"))
+    assert len(data["nodes"]) == 6
+    assert "<title>Lagoon</title>" in out.read_text(encoding="utf-8")
+
+
+def test_cli_map_filters_and_group_level_data(cli, runner, tmp_path):
+    out = tmp_path / "types.html"
+    result = runner.invoke(cli, ["--data", str(FIXTURE), "map", "--focus", "Lagoon drill",
+                                 "--depth", "3", "--types", "Outcome", "--exclude-types", "Risk",
+                                 "--relations", "contributesTo,fosters,enables", "-o", str(out)])
+    assert result.exit_code == 0, result.output + result.stderr
+    data = data_block(out.read_text(encoding="utf-8"))
+    assert {n["id"].removeprefix(EX) for n in data["nodes"]} == {"drill", "trust", "goodwill",
+                                                                  "hostile"}
+    assert "enables" in {e["label"] for e in data["edges"]}
+
+
+def test_cli_max_nodes_is_one_line_exit_2_nothing_written(cli, runner, tmp_path):
+    out = tmp_path / "big.html"
+    result = runner.invoke(cli, ["map", "--data", str(FIXTURE), "--focus", "Lagoon drill",
+                                 "--depth", "3", "--max-nodes", "3", "-o", str(out)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "7 concepts" in lines[0] and "--max-nodes 3" in lines[0] and "--types" in lines[0]
+    assert not out.exists()
+
+
+def test_cli_unknown_focus_is_exit_2(cli, runner, tmp_path):
+    out = tmp_path / "x.html"
+    result = runner.invoke(cli, ["map", "--data", str(FIXTURE), "--focus", "Lagoon dril",
+                                 "-o", str(out)])
+    assert result.exit_code == 2
+    assert "Lagoon dril" in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_cli_help_has_examples(cli, runner):
+    result = runner.invoke(cli, ["map", "--help"])
+    assert result.exit_code == 0
+    assert "ddkb map --focus" in result.output and "--max-nodes" in result.output
+
+
+def test_real_subprocess(tmp_path):
+    out = tmp_path / "sub.html"
+    proc = subprocess.run([DDKB_BIN, "map", "--data", str(FIXTURE), "--focus", "LD-7",
+                           "--depth", "1", "-o", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "4 concepts, 5 relations" in proc.stdout
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and find_remote_loads(page) == []
+    proc = subprocess.run([DDKB_BIN, "map", "--data", str(FIXTURE), "--focus", "LD-7",
+                           "--depth", "3", "--max-nodes", "2", "-o", str(tmp_path / "no.html")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "7 concepts" in proc.stderr
+    assert not (tmp_path / "no.html").exists()
