@@ -37,7 +37,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,7 +110,7 @@ _REMOTE_LOAD = re.compile(
 
 
 # -- templates ------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def _asset(name: str) -> str:
     """The text of one file of ``ddkb/templates`` (read once per process)."""
     if name not in _TEMPLATE_FILES:
@@ -126,7 +126,7 @@ def _asset(name: str) -> str:
     return text
 
 
-@lru_cache(maxsize=None)
+@cache
 def _script_hash(name: str) -> str:
     """CSP source expression (``'sha256-...'``) of an inlined script."""
     digest = hashlib.sha256(f"\n{_asset(name)}\n".encode()).digest()
@@ -280,7 +280,8 @@ def precomputed_layout(G: nx.Graph, *, iterations: int = 80,
         temperature = max(side / 8 * (1 - (step + 1) / iterations), 0.01)
     pos -= pos.mean(axis=0)
     pos *= LAYOUT_SPACING
-    return {node: (round(float(x), 1), round(float(y), 1)) for node, (x, y) in zip(order, pos)}
+    return {node: (round(float(x), 1), round(float(y), 1))
+            for node, (x, y) in zip(order, pos, strict=True)}
 
 
 # -- styling ---------------------------------------------------------------------
@@ -332,8 +333,8 @@ def _edge_smooth(G: nx.MultiDiGraph, physics: bool) -> dict[tuple[str, str, str]
     single = {"enabled": True, "type": "continuous", "roundness": 0.2} if physics else False
     smooth: dict[tuple[str, str, str], Any] = {}
     for (a, b), members in groups.items():
-        if len(members) == 1 or a == b:
-            for i, edge in enumerate(members):
+        if len(members) == 1 or a == b:  # one edge, or loops (sized apart in map_payload)
+            for edge in members:
                 smooth[edge] = single if a != b else {"enabled": False}
             continue
         for i, (u, v, key) in enumerate(sorted(members)):
@@ -428,11 +429,16 @@ def map_payload(G: nx.MultiDiGraph, *, physics: bool | None = None) -> dict[str,
         net.add_node(iri, label=str(data.get("label") or iri), shape=shape, **extra)
 
     smooth = _edge_smooth(G, use_physics)
+    loops: Counter[str] = Counter()
     for i, (u, v, key, data) in enumerate(sorted(G.edges(keys=True, data=True),
                                                  key=lambda e: (e[0], e[1], e[2]))):
+        extra = {}
+        if u == v:  # several relations of a concept to itself: loops of growing size
+            extra["selfReference"] = {"size": 18 + 10 * loops[u], "angle": 0.8}
+            loops[u] += 1
         net.add_edge(u, v, id=f"e{i}", label=str(data.get("label") or key),
                      smooth=smooth[(u, v, key)],
-                     ddkb={"curie": key, "sources": list(data.get("sources", []))})
+                     ddkb={"curie": key, "sources": list(data.get("sources", []))}, **extra)
 
     net.options = vis_options(n, use_physics)
     nodes, edges, _heading, _height, _width, options = net.get_network_data()
@@ -544,7 +550,8 @@ class ConceptMap:
                 'loading="eager"></iframe>')
 
     def __repr__(self) -> str:
-        return f"<ConceptMap {self.title!r}: {self.node_count} concepts, {self.edge_count} relations>"
+        return (f"<ConceptMap {self.title!r}: {self.node_count} concepts, "
+                f"{self.edge_count} relations>")
 
 
 def build_map(kb: KnowledgeBase, *, focus: str | None = None, depth: int = 2,

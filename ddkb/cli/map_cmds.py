@@ -1,4 +1,4 @@
-"""``ddkb map``: write an offline interactive concept map (a thin layer over ``ddkb.conceptmap``)."""
+"""``ddkb map``: write an offline interactive concept map (thin layer over ``ddkb.conceptmap``)."""
 
 from __future__ import annotations
 
