@@ -1,0 +1,60 @@
+"""The read-only / offline checks of ddkb.sparql and its error messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from ddkb.errors import RefusedError
+from ddkb.sparql import check_query, keywords, syntax_error
+
+
+@pytest.mark.parametrize("text,form", [
+    ("SELECT * WHERE { ?s ?p ?o }", "select"),
+    ("ask { ?s ?p ?o }", "ask"),
+    ("PREFIX ex: <http://e/> CONSTRUCT { ?s ex:p ?o } WHERE { ?s ?p ?o }", "construct"),
+    ("DESCRIBE <http://e/x>", "describe"),
+])
+def test_query_forms(text, form):
+    assert check_query(text) == form
+
+
+@pytest.mark.parametrize("keyword", ["INSERT DATA { <a> <b> <c> }", "DELETE WHERE { ?s ?p ?o }",
+                                     "LOAD <http://e/x>", "CLEAR ALL", "CREATE GRAPH <g>",
+                                     "DROP ALL", "COPY <a> TO <b>", "MOVE <a> TO <b>",
+                                     "ADD <a> TO <b>",
+                                     "WITH <g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }"])
+def test_updates_are_always_refused(keyword):
+    for allow in (False, True):
+        with pytest.raises(RefusedError, match="read-only"):
+            check_query(keyword, allow_network=allow)
+
+
+@pytest.mark.parametrize("text,clause", [
+    ("SELECT * WHERE { SERVICE <http://e/sparql> { ?s ?p ?o } }", "SERVICE"),
+    ("SELECT * WHERE { ?s ?p ?o .SERVICE <http://e/sparql> { ?s ?p ?o } }", "SERVICE"),
+    ("SELECT * FROM <http://e/g> WHERE { ?s ?p ?o }", "FROM"),
+    ("SELECT * FROM NAMED <http://e/g> WHERE { GRAPH ?g { ?s ?p ?o } }", "FROM NAMED"),
+])
+def test_network_clauses_refused_unless_allowed(text, clause):
+    with pytest.raises(RefusedError) as info:
+        check_query(text)
+    assert str(info.value).startswith(f"{clause} refused")
+    assert "--allow-network" in str(info.value)
+    assert check_query(text, allow_network=True) == "select"
+
+
+def test_keywords_inside_strings_comments_iris_and_names_are_ignored():
+    text = '''# FROM here, SERVICE there, DROP everything
+PREFIX load: <http://e/insert/>
+SELECT ?from ?service WHERE {
+  ?s load:drop "SERVICE" ; load:x 'FROM NAMED' ; load:y """multi
+  line DELETE""" ; load:z "DROP"@en-GB .
+  ?s <http://e/SERVICE> $insert .
+}'''
+    assert check_query(text) == "select"
+    assert "SERVICE" not in keywords(text)
+
+
+def test_syntax_error_is_one_line_with_line_and_column():
+    err = syntax_error("error at 3:17: expected one of ABS,\n AVG")
+    assert str(err) == "SPARQL syntax error at line 3, column 17: expected one of ABS, AVG"
