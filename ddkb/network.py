@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConceptNotFound, InputError
-from .namespaces import DDKB, GRAPH, INFERRED_GRAPH, curie, expand
+from .namespaces import DDKB, GRAPH, INFERRED_GRAPH, PREFIXES, curie, expand
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -57,6 +57,9 @@ GENERIC_TYPES = {
 
 RANK_MEASURES = ("degree", "pagerank", "betweenness")
 
+#: How many equally short extra paths ``shortest_paths`` weighs before choosing.
+_TIES = 50
+
 _CONCEPT_PATTERN = """
     ?c skos:prefLabel|rdfs:label ?anyLabel .
     FILTER(isIRI(?c))
@@ -82,9 +85,9 @@ SELECT DISTINCT ?c ?k ?v ?g WHERE {
 """.replace("CONCEPT", _CONCEPT_PATTERN)
 
 _EDGE_QUERY = """
-SELECT DISTINCT ?s ?p ?o ?g ?sec WHERE {
+SELECT DISTINCT ?s ?p ?o ?sec WHERE {
   ?p a owl:ObjectProperty .
-  GRAPH ?g { ?s ?p ?o }
+  ?s ?p ?o .
   FILTER(isIRI(?s) && isIRI(?o))
   OPTIONAL {
     ?claim ddkb:claimSubject ?s ; ddkb:claimPredicate ?p ; ddkb:claimObject ?o ;
@@ -172,9 +175,9 @@ class Vocabulary:
         return [self.section_title(s) for s in ordered]
 
 
-def _read_vocabulary(kb: KnowledgeBase) -> Vocabulary:
+def _read_vocabulary(kb: KnowledgeBase, include_inferred: bool) -> Vocabulary:
     voc = Vocabulary()
-    for row in kb.select(_VOCAB_QUERY):
+    for row in _rows(kb, _VOCAB_QUERY, include_inferred):
         x, k, v = _value(row["x"]), _value(row["k"]), row.get("v")
         if k == "sub":
             voc.supers[x].add(_value(v))
@@ -198,6 +201,25 @@ def _read_vocabulary(kb: KnowledgeBase) -> Vocabulary:
     return voc
 
 
+def _rows(kb: KnowledgeBase, sparql: str, include_inferred: bool) -> list[dict[str, Any]]:
+    """SELECT rows over the asserted graphs only, or over every graph with ``include_inferred``.
+
+    Inferred triples (``--infer``) live in graphs named ``<INFERRED_GRAPH>/<mode>``;
+    leaving them out keeps the projection to what the files say (no inverse edges,
+    no types guessed from domains and ranges).
+    """
+    import pyoxigraph as ox
+
+    graphs = list(kb.store.named_graphs())
+    asserted = [g for g in graphs if not _value(g).startswith(INFERRED_GRAPH)]
+    if include_inferred or len(asserted) == len(graphs):
+        return kb.select(sparql)
+    result = kb.store.query(sparql, prefixes=PREFIXES, named_graphs=asserted,
+                            default_graph=[*asserted, ox.DefaultGraph()])
+    names = [v.value for v in result.variables]
+    return [{n: sol[n] for n in names if sol[n] is not None} for sol in result]
+
+
 def _primary_class(types: list[str]) -> str:
     """The local name of the most specific ddkb class, else of any specific class."""
     for t in types:
@@ -209,9 +231,10 @@ def _primary_class(types: list[str]) -> str:
     return "Concept"
 
 
-def _read_nodes(kb: KnowledgeBase, voc: Vocabulary) -> dict[str, dict[str, Any]]:
+def _read_nodes(kb: KnowledgeBase, voc: Vocabulary,
+                include_inferred: bool) -> dict[str, dict[str, Any]]:
     raw: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for row in kb.select(_NODE_QUERY):
+    for row in _rows(kb, _NODE_QUERY, include_inferred):
         c, k = _value(row["c"]), _value(row["k"])
         raw[c][k].append(row["g"] if k == "graph" else row["v"])
     nodes: dict[str, dict[str, Any]] = {}
@@ -234,7 +257,8 @@ def _read_nodes(kb: KnowledgeBase, voc: Vocabulary) -> dict[str, dict[str, Any]]
             "alt_labels": sorted({_value(v) for v in facts["alt"]}),
             "sources": voc.sort_sections(_value(s) for s in facts["source"]),
             "status": status,
-            "bundled": any(g.startswith(GRAPH) and g != INFERRED_GRAPH for g in graphs),
+            "bundled": any(g.startswith(GRAPH) and not g.startswith(INFERRED_GRAPH)
+                           for g in graphs),
             "_type_iris": types,
         }
     return nodes
@@ -263,7 +287,8 @@ def project(kb: KnowledgeBase, *, focus: str | None = None, depth: int = 1,
     ``"Instrument"`` keeps confidence-building measures), then ``focus`` (a concept
     name) keeps the nodes within ``depth`` hops of it in either direction. The focus
     concept itself is never removed by a type filter. Inferred triples (``--infer``)
-    are left out unless ``include_inferred``.
+    are left out unless ``include_inferred`` (then, e.g., OWL RL's inverse triples
+    appear as edges of their own).
 
     >>> G = project(kb, focus="CBM", depth=2, types=["Instrument", "Outcome"])  # doctest: +SKIP
     >>> sorted(G.nodes[n]["label"] for n in G)[:3]                            # doctest: +SKIP
@@ -273,8 +298,8 @@ def project(kb: KnowledgeBase, *, focus: str | None = None, depth: int = 1,
     """
     import networkx as nx
 
-    voc = _read_vocabulary(kb)
-    nodes = _read_nodes(kb, voc)
+    voc = _read_vocabulary(kb, include_inferred)
+    nodes = _read_nodes(kb, voc, include_inferred)
     keep_props = _resolve_relations(relations, voc) if relations is not None else None
 
     G = nx.MultiDiGraph(name="ddkb")
@@ -282,19 +307,16 @@ def project(kb: KnowledgeBase, *, focus: str | None = None, depth: int = 1,
         G.add_node(iri, **{k: v for k, v in attrs.items() if not k.startswith("_")})
 
     edge_secs: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    edge_graphs: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for row in kb.select(_EDGE_QUERY):
+    for row in _rows(kb, _EDGE_QUERY, include_inferred):
         s, p, o = _value(row["s"]), _value(row["p"]), _value(row["o"])
         if s not in nodes or o not in nodes:
             continue
         if keep_props is not None and p not in keep_props:
             continue
-        edge_graphs[(s, p, o)].add(_value(row["g"]))
+        secs = edge_secs[(s, p, o)]
         if "sec" in row:
-            edge_secs[(s, p, o)].add(_value(row["sec"]))
-    for (s, p, o), graphs in sorted(edge_graphs.items()):
-        if not include_inferred and graphs <= {INFERRED_GRAPH}:
-            continue
+            secs.add(_value(row["sec"]))
+    for (s, p, o) in sorted(edge_secs):
         G.add_edge(s, o, key=curie(p), predicate=p, label=voc.property_label(p),
                    sources=voc.sort_sections(edge_secs.get((s, p, o), ())))
 
@@ -505,6 +527,8 @@ def shortest_paths(kb_or_graph: Any, a: str, b: str, k: int = 1,
     The search ignores edge direction unless ``directed`` (so "how are X and Y
     connected?" finds an answer even against the arrows); each ``Step`` still says
     which way its triple reads. The ``k`` paths differ in at least one concept.
+    Among paths of the same length, those with fewer steps against the arrows and
+    fewer steps without a cited source come first.
     Between two concepts linked by several relations, the step shows the one
     read in walking direction, preferring one with a cited source.
 
@@ -524,16 +548,21 @@ def shortest_paths(kb_or_graph: Any, a: str, b: str, k: int = 1,
     if src == dst:
         raise InputError(f"{a!r} and {b!r} are the same concept ({G.nodes[src]['curie']})")
     simple = nx.DiGraph(G) if directed else nx.Graph(G.to_undirected(as_view=True))
-    paths: list[list[Step]] = []
+    found: list[list[str]] = []
     try:
         for nodes in nx.shortest_simple_paths(simple, src, dst):
-            hops = zip(nodes, nodes[1:], strict=False)
-            paths.append([_best_edge(G, x, y, directed) for x, y in hops])
-            if len(paths) >= k:
+            # past k, keep only ties of the k-th length, so the ranking below can choose
+            if len(found) >= k and (len(nodes) > len(found[k - 1]) or len(found) >= k + _TIES):
                 break
+            found.append(nodes)
     except nx.NetworkXNoPath:
-        pass
-    return paths
+        return []
+    paths = [[_best_edge(G, x, y, directed) for x, y in zip(nodes, nodes[1:], strict=False)]
+             for nodes in found]
+    paths.sort(key=lambda p: (len(p), sum(not s.forward for s in p),
+                              sum(not s.sections for s in p),
+                              [s.target_label.casefold() for s in p]))
+    return paths[:k]
 
 
 def format_step(step: Step) -> str:

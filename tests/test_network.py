@@ -115,7 +115,7 @@ def test_edges_are_triples_never_merged(G):
 
 
 def test_literal_and_non_property_triples_are_not_edges(G):
-    # ex:joint-military-exercise ddkb:sectionNumber 7 ; nato-pfp rdfs:seeAlso <not-a-concept>
+    # jme ddkb:hasRisk "accidents"@en ; skos:note "..." ; nato-pfp rdfs:seeAlso <not-a-concept>
     out = {(v, k) for _, v, k in G.out_edges(EX + "joint-military-exercise", keys=True)}
     assert out == {(EX + "mutual-trust", "ddkb:fosters"),
                    (EX + "mutual-trust", "ddkb:contributesTo"),
@@ -382,3 +382,19 @@ def test_real_subprocess_path(data_files):
                           capture_output=True, text=True, timeout=120)
     assert none.returncode == 1
     assert none.stderr.startswith("Error: no path")
+
+
+def test_inferred_triples_only_on_request(data_files):
+    kb = ddkb.load(data=data_files, infer="rdfs")
+    asserted = project(kb)
+    inferred = project(kb, include_inferred=True)
+    fund, jme, hotline = MY + "nato-pfp", EX + "joint-military-exercise", EX + "hotline"
+    # userdata.ttl: my:funds rdfs:subPropertyOf my:supports
+    assert set(asserted.get_edge_data(fund, jme)) == {MY + "funds"}
+    assert set(inferred.get_edge_data(fund, jme)) == {MY + "funds", MY + "supports"}
+    assert inferred.get_edge_data(fund, jme)[MY + "supports"]["label"] == "supports"
+    assert asserted.nodes[hotline]["types"] == ["ddkb:ConfidenceBuildingMeasure", "skos:Concept"]
+    assert "ddkb:Instrument" in inferred.nodes[hotline]["types"]
+    plain = project(ddkb.load(data=data_files))
+    assert ({e for e in asserted.edges(keys=True) if e[0] in FIXTURE_CONCEPTS}
+            == {e for e in plain.edges(keys=True) if e[0] in FIXTURE_CONCEPTS})
