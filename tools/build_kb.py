@@ -114,6 +114,14 @@ class Claim:
     extra_where: list[str] = field(default_factory=list)
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the repository when it lies inside it (for error messages)."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def _records(path: Path):
     """Yield (where, fields) for every non-blank, non-comment line of a table.
 
@@ -123,7 +131,7 @@ def _records(path: Path):
     texts: dict[str, str] = {}
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
-        where = f"{path.relative_to(ROOT)}:{number}"
+        where = f"{_shown(path)}:{number}"
         if not line or line.startswith("#"):
             continue
         fields = [f.strip() for f in line.split("|")]
@@ -158,10 +166,11 @@ def _status(value: str, where: str) -> str:
     return STATUSES[value]
 
 
-def read_concepts(known_sections: set[str], classes: set[str]) -> dict[str, Concept]:
+def read_concepts(known_sections: set[str], classes: set[str],
+                  src_dir: Path = SRC_DIR) -> dict[str, Concept]:
     """Read every ``kb/src/concepts/*.txt`` table."""
     concepts: dict[str, Concept] = {}
-    for path in sorted((SRC_DIR / "concepts").glob("*.txt")):
+    for path in sorted((src_dir / "concepts").glob("*.txt")):
         for where, f in _records(path):
             if len(f) not in (7, 10):
                 raise BuildError(f"{where}: expected 7 or 10 fields, found {len(f)}")
@@ -187,10 +196,11 @@ def read_concepts(known_sections: set[str], classes: set[str]) -> dict[str, Conc
 
 
 def read_claims(concepts: dict[str, Concept], props: dict[str, str],
-                known_sections: set[str]) -> dict[tuple[str, str, str], Claim]:
+                known_sections: set[str],
+                src_dir: Path = SRC_DIR) -> dict[tuple[str, str, str], Claim]:
     """Read ``kb/src/claims.txt``, expanding subject/object lists and merging repeats."""
     claims: dict[tuple[str, str, str], Claim] = {}
-    for where, f in _records(SRC_DIR / "claims.txt"):
+    for where, f in _records(src_dir / "claims.txt"):
         if len(f) not in (6, 8):
             raise BuildError(f"{where}: expected 6 or 8 fields, found {len(f)}")
         prop = f[1]
@@ -437,12 +447,16 @@ def scheme_text(concepts: dict[str, Concept]) -> str:
     return head + "\n" + body
 
 
-def build() -> dict[Path, str]:
-    """Read and check every table; return the text of every generated file by path."""
+def build(src_dir: Path = SRC_DIR) -> dict[Path, str]:
+    """Read and check every table; return the text of every generated file by path.
+
+    ``src_dir`` is the folder of tables (``kb/src``); another folder lets tests feed
+    deliberately broken tables. Raises ``BuildError`` naming file and line.
+    """
     classes, props, ranges = read_ontology()
     sections = read_sections()
-    concepts = read_concepts(sections, set(classes))
-    claims = read_claims(concepts, props, sections)
+    concepts = read_concepts(sections, set(classes), src_dir)
+    claims = read_claims(concepts, props, sections, src_dir)
     check(concepts, claims, classes, ranges)
     out: dict[Path, str] = {}
     for family in sorted({c.family for c in concepts.values()}):
