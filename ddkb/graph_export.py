@@ -161,11 +161,19 @@ def _mermaid_text(text: str) -> str:
     return "".join(out) or "#160;"
 
 
+#: Mermaid's default ``maxEdges`` and ``maxTextSize``: larger diagrams parse but do not render.
+MERMAID_MAX_EDGES = 500
+MERMAID_MAX_TEXT = 50000
+
+
 def to_mermaid(G: nx.MultiDiGraph) -> str:
     """A Mermaid ``flowchart LR`` (renders in GitHub/GitLab Markdown, Obsidian, mermaid.live).
 
     Node ids are ``n1``, ``n2`` ... in IRI order; labels are entity-escaped;
-    edges read ``n1 -- fosters --> n2``; nodes are styled by class.
+    edges read ``n1 -- fosters --> n2``; nodes are styled by class. A graph above
+    Mermaid's default limits (500 edges, 50,000 characters; the whole KB is) gets a
+    ``%% note`` comment on line 2 saying so: viewers refuse to draw it unless their
+    ``maxEdges``/``maxTextSize`` are raised, so export a focus neighbourhood instead.
     """
     ids = {node: f"n{i}" for i, node in enumerate(sorted(G), 1)}
     lines = ["flowchart LR"]
@@ -181,7 +189,13 @@ def to_mermaid(G: nx.MultiDiGraph) -> str:
         name = re.sub(r"\W", "_", cls.split(":")[-1])
         lines.append(f"  classDef {name} fill:{CLASS_COLOURS[cls]},stroke:#555,color:#111")
         lines.append(f"  class {','.join(members)} {name}")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    if G.number_of_edges() > MERMAID_MAX_EDGES or len(text) > MERMAID_MAX_TEXT:
+        note = (f"%% note: {G.number_of_edges()} relations, {len(text)} characters: above "
+                f"Mermaid's default limits ({MERMAID_MAX_EDGES} edges, {MERMAID_MAX_TEXT} "
+                "characters); raise maxEdges/maxTextSize or export a --focus neighbourhood")
+        text = "flowchart LR\n" + note + "\n" + text.split("\n", 1)[1]
+    return text
 
 
 #: format name -> (writer, usual file suffix)

@@ -199,10 +199,12 @@ def _mermaid_js() -> Path:
     return path
 
 
-_RENDER = """async (src) => {
-  mermaid.initialize({startOnLoad: false, securityLevel: 'strict'});
+_RENDER = """async ([src, big]) => {
+  mermaid.initialize({startOnLoad: false, securityLevel: 'strict',
+                      maxEdges: big ? 100000 : 500, maxTextSize: big ? 1e7 : 50000});
   try {
     await mermaid.parse(src);
+    if (big) return {ok: true, nodes: [], edges: [], scripts: 0};
     const {svg} = await mermaid.render('ddkbTest' + Math.floor(Math.random() * 1e9), src);
     const doc = document.createElement('div');
     doc.innerHTML = svg;  // the HTML parser, as a web page would show it
@@ -226,7 +228,7 @@ def mermaid_page():
         page.route("**/*", lambda route: route.abort())
         page.set_content("<!doctype html><html><body></body></html>")
         page.add_script_tag(path=str(js))
-        yield lambda src: page.evaluate(_RENDER, src)
+        yield lambda src, big=False: page.evaluate(_RENDER, [src, big])
         browser.close()
 
 
@@ -278,11 +280,53 @@ def test_export_graph_dispatch(FG):
         export_graph(FG, "png")
 
 
+@pytest.fixture(scope="module")
+def KB_G(kb):
+    """The whole bundled KB, projected."""
+    return project(kb)
+
+
 @pytest.mark.external
-def test_bundled_kb_exports_to_dot(kb):
-    G = project(kb)
+def test_bundled_kb_dot_parses(KB_G, tmp_path):
+    """Graphviz's own parser (``gc``, no layout: fast) reads the whole KB's DOT."""
+    gc = require_program("gc")
+    (tmp_path / "kb.dot").write_text(to_dot(KB_G), encoding="utf-8")
+    done = subprocess.run([gc, "-n", "-e", str(tmp_path / "kb.dot")], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and not done.stderr, done.stderr
+    nodes, edges = done.stdout.split()[:2]
+    assert (int(nodes), int(edges)) == (len(KB_G), KB_G.number_of_edges())
+
+
+@pytest.mark.external
+def test_bundled_kb_neighbourhood_lays_out(kb):
+    G = project(kb, focus="confidence-building measures", depth=1)
     svg = _dot_svg(to_dot(G))
-    assert len(_svg_groups(svg, "node")) == len(G)
+    nodes = dict(_svg_groups(svg, "node"))
+    assert nodes == {n: G.nodes[n]["label"] for n in G}
     assert len(_svg_groups(svg, "edge")) == G.number_of_edges()
-    H = nx.read_graphml(io.BytesIO(to_graphml(G).encode("utf-8")))
-    assert _node_labels(H) == _node_labels(G)
+
+
+@pytest.mark.browser
+def test_bundled_kb_mermaid(kb, KB_G, mermaid_page):
+    """The whole KB parses (limits raised) and says it is above Mermaid's default
+    limits; a focus neighbourhood renders with the default limits."""
+    whole = to_mermaid(KB_G)
+    assert mermaid_page(whole, big=True)["ok"]
+    if KB_G.number_of_edges() > 500:
+        assert whole.splitlines()[1].startswith("%% note: ")
+        assert "Edge limit exceeded" in mermaid_page(whole)["error"]
+    G = project(kb, focus="confidence-building measures", depth=1)
+    part = to_mermaid(G)
+    assert not part.splitlines()[1].startswith("%%")
+    result = mermaid_page(part)
+    assert result["ok"], result.get("error")
+    assert sorted(result["nodes"]) == sorted(" ".join(G.nodes[n]["label"].split()) for n in G)
+
+
+def test_bundled_kb_graphml_and_gexf_read_back(KB_G):
+    H = nx.read_graphml(io.BytesIO(to_graphml(KB_G).encode("utf-8")))
+    assert _node_labels(H) == _node_labels(KB_G)
+    assert H.number_of_edges() == KB_G.number_of_edges()
+    X = nx.read_gexf(io.BytesIO(to_gexf(KB_G).encode("utf-8")))
+    assert _node_labels(X) == _node_labels(KB_G)
