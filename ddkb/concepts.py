@@ -113,16 +113,17 @@ def _section_titles(kb, iris: list[str]) -> list[str]:
 
 _RELATIONS = """
 SELECT ?c ?dir ?p ?o ?claim ?text ?status ?corr ?evid ?sec ?g WHERE {
-  { GRAPH ?g { ?c ?p ?o } BIND("out" AS ?dir)
-    OPTIONAL { ?claim ddkb:claimSubject ?c ; ddkb:claimPredicate ?p ; ddkb:claimObject ?o } }
+  { GRAPH ?g { ?c ?p ?o } BIND("out" AS ?dir) BIND(?c AS ?subj) BIND(?o AS ?obj) }
   UNION
-  { GRAPH ?g { ?o ?p ?c } BIND("in" AS ?dir) FILTER(isIRI(?o))
-    OPTIONAL { ?claim ddkb:claimSubject ?o ; ddkb:claimPredicate ?p ; ddkb:claimObject ?c } }
-  OPTIONAL { ?claim ddkb:claimText ?text }
-  OPTIONAL { ?claim ddkb:verificationStatus ?status }
-  OPTIONAL { ?claim ddkb:correction ?corr }
-  OPTIONAL { ?claim ddkb:evidence ?evid }
-  OPTIONAL { ?claim dcterms:source ?sec }
+  { GRAPH ?g { ?o ?p ?c } FILTER(isIRI(?o)) BIND("in" AS ?dir) BIND(?o AS ?subj) BIND(?c AS ?obj) }
+  OPTIONAL {
+    ?claim ddkb:claimSubject ?subj ; ddkb:claimPredicate ?p ; ddkb:claimObject ?obj .
+    OPTIONAL { ?claim ddkb:claimText ?text }
+    OPTIONAL { ?claim ddkb:verificationStatus ?status }
+    OPTIONAL { ?claim ddkb:correction ?corr }
+    OPTIONAL { ?claim ddkb:evidence ?evid }
+    OPTIONAL { ?claim dcterms:source ?sec }
+  }
 }"""
 
 

@@ -52,7 +52,8 @@ def test_no_cache_neither_reads_nor_writes(cache_dir, user_file):
 
 def test_editing_an_input_file_invalidates_the_cache(cache_dir, user_file):
     ddkb.load(data=[user_file])
-    text = user_file.read_text(encoding="utf-8").replace('"zeta goodwill"@en', '"omega goodwill"@en')
+    text = user_file.read_text(encoding="utf-8")
+    text = text.replace('"zeta goodwill"@en', '"omega goodwill"@en')
     user_file.write_text(text, encoding="utf-8")
     kb = ddkb.load(data=[user_file])
     assert not kb.from_cache

@@ -1,0 +1,119 @@
+"""Concept cards, search and statistics (library and CLI)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import ddkb
+from ddkb.concepts import render_card
+
+T = "http://example.org/t/"
+
+
+@pytest.fixture(scope="module")
+def core_kb(fixtures_dir):
+    return ddkb.load(data=[fixtures_dir / "core" / "concepts.ttl"])
+
+
+def test_card_of_a_concept(core_kb):
+    card = core_kb.concept("port call")
+    assert card.iri == T + "harbour-visit"
+    assert card.label == "naval harbour visit"
+    assert card.alt_labels == ["port call", "shared term"]
+    assert ("https://w3id.org/ddkb/Instrument", "instrument") in card.types
+    assert card.definition.startswith("A warship calls")
+    assert card.sources == ["Test section one"]
+    out = card.grouped("out")
+    fosters = out[core_kb.label("https://w3id.org/ddkb/fosters")]
+    assert [r.other for r in fosters] == [T + "goodwill-zeta"]
+    rel = fosters[0]
+    assert rel.other_label == "zeta goodwill"
+    assert rel.sources == ["Test section two"]
+    assert rel.status == core_kb.label("https://w3id.org/ddkb/status-contradicted")
+    assert rel.correction == "No such goodwill was measured."
+    assert rel.claim == T + "claim-1"
+
+
+def test_incoming_relations(core_kb):
+    card = core_kb.concept("zeta goodwill")
+    incoming = [r for r in card.relations if r.direction == "in"]
+    assert [(r.other, r.property) for r in incoming] == [
+        (T + "harbour-visit", "https://w3id.org/ddkb/fosters")]
+    assert incoming[0].sources == ["Test section two"]
+
+
+def test_doubtful_concept_says_so(core_kb):
+    card = core_kb.concept("defense cooperation and zeta capabilities")
+    assert card.correction == "The zeta programme never existed."
+    assert card.evidence == "Test evidence note."
+    assert card.doubtful
+    text = render_card(card, "text")
+    assert "CAUTION" in text and "The zeta programme never existed." in text
+    md = render_card(card, "markdown")
+    assert md.startswith("# defence co-operation & zeta capabilities")
+    assert "> CAUTION" in md
+    doc = json.loads(render_card(card, "json"))
+    assert doc["doubtful"] is True and doc["iri"] == T + "defence-cooperation-zeta"
+
+
+def test_search_ranks_exact_label_first(core_kb):
+    hits = core_kb.search("zeta goodwill")
+    assert hits[0].iri == T + "goodwill-zeta" and hits[0].score >= 100
+    labels = [h.label for h in hits]
+    assert "defence co-operation & zeta capabilities" in labels  # word match
+    assert hits == sorted(hits, key=lambda h: -h.score)
+
+
+def test_search_orders_label_over_alt_over_definition(core_kb):
+    hits = {h.iri: h.score for h in core_kb.search("port call")}
+    assert hits[T + "harbour-visit"] > 0  # via the alt label
+    by_def = {h.iri: h.score for h in core_kb.search("warship")}  # only in a definition
+    assert 0 < by_def[T + "harbour-visit"] < hits[T + "harbour-visit"]
+    assert core_kb.search("qqqxxy") == []
+
+
+def test_search_reports_the_class(core_kb):
+    hit = next(h for h in core_kb.search("naval harbour visit") if h.iri == T + "harbour-visit")
+    assert hit.cls == "instrument" and hit.curie == T + "harbour-visit"
+
+
+def test_stats(core_kb):
+    data = core_kb.stats()
+    per_graph = {g["graph"]: g["triples"] for g in data["triples"]["per_graph"]}
+    user_graph = next(f.graph for f in core_kb.files if not f.bundled)
+    import pyoxigraph as ox
+
+    in_file = list(ox.parse(path=next(f.path for f in core_kb.files if not f.bundled)))
+    assert per_graph[user_graph] == len(in_file)
+    assert data["triples"]["total"] == sum(per_graph.values()) == len(core_kb.store)
+    assert data["claims"]["total"] >= 1
+    assert data["claims"]["per_status"][core_kb.label(
+        "https://w3id.org/ddkb/status-contradicted")] >= 1
+    assert data["properties"]["ddkb:fosters"] >= 1
+    assert data["concepts_per_class"]["instrument"] >= 2
+    assert data["sources"]["SourceSection"] >= 2
+
+
+def test_cli_show_search_stats(runner, cli, fixtures_dir):
+    data = str(fixtures_dir / "core" / "concepts.ttl")
+    res = runner.invoke(cli, ["--data", data, "show", "PORT CALLS"])
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout.startswith("naval harbour visit\n")
+    assert "zeta goodwill" in res.stdout and "Test section two" in res.stdout
+    res = runner.invoke(cli, ["show", "--data", data, "shared term"])
+    assert res.exit_code == 2 and "matches 2 concepts" in res.stderr
+    res = runner.invoke(cli, ["search", "--data", data, "zeta", "--format", "json"])
+    assert res.exit_code == 0
+    assert {h["iri"] for h in json.loads(res.stdout)} >= {T + "goodwill-zeta"}
+    res = runner.invoke(cli, ["stats", "--data", data, "--format", "json"])
+    assert json.loads(res.stdout)["claims"]["total"] >= 1
+    res = runner.invoke(cli, ["--data", data, "stats"])
+    assert res.stdout.startswith("Triples: ") and "Claims:" in res.stdout
+
+
+def test_relations_without_a_claim_carry_no_claim_data(kb):
+    card = kb.concept("ddkb:Instrument")
+    assert card.relations
+    assert all(r.claim is None and r.status is None and not r.sources for r in card.relations)
