@@ -398,3 +398,45 @@ def test_inferred_triples_only_on_request(data_files):
     plain = project(ddkb.load(data=data_files))
     assert ({e for e in asserted.edges(keys=True) if e[0] in FIXTURE_CONCEPTS}
             == {e for e in plain.edges(keys=True) if e[0] in FIXTURE_CONCEPTS})
+
+
+# -- the bundled KB -----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def KG(kb):
+    return project(kb)
+
+
+def test_bundled_projection_is_the_concept_scheme(kb, KG):
+    """Nodes are exactly the scheme's concepts; edges exactly the object-property triples
+    between them, each with the sections of its claim."""
+    members = {r["c"].value for r in kb.select(
+        "SELECT DISTINCT ?c WHERE { ?c skos:inScheme ddkb:scheme }")}
+    assert members and set(KG) == members
+    (count,) = kb.select("""SELECT (COUNT(*) AS ?n) WHERE {
+        ?p a owl:ObjectProperty . ?s ?p ?o .
+        ?s skos:inScheme ddkb:scheme . ?o skos:inScheme ddkb:scheme }""")
+    assert KG.number_of_edges() == int(count["n"].value)
+    assert all(d["predicate"].startswith("https://w3id.org/ddkb/") and d["label"]
+               for *_, d in KG.edges(data=True))
+    assert all(d["sources"] for *_, d in KG.edges(data=True))  # every triple has a claim
+    assert all(d["bundled"] and d["label"] and d["cls"] != "Concept"
+               for _, d in KG.nodes(data=True))
+
+
+def test_bundled_path_cites_sections(KG):
+    (path,) = shortest_paths(KG, "joint military exercise", "mutual trust")
+    (step,) = path
+    assert step.sentence() == "joint military exercise -fosters-> mutual trust"
+    assert "Building Trust and Transparency in International Security" in step.sections
+    two = shortest_paths(KG, "joint military exercise", "soft power", k=2)
+    assert len(two) == 2 and two[0] != two[1]
+    assert all(s.sections for p in two for s in p)
+
+
+def test_bundled_rank_and_clusters(KG):
+    top = rank(KG, by="pagerank", type="Outcome", top=5)
+    assert len(top) == 5 and all(r.cls == "Outcome" for r in top)
+    assert "mutual trust" in [r.label for r in top]
+    found = clusters(KG)
+    assert len(found) >= 3
+    assert sum(c.size for c in found) <= len(KG)
