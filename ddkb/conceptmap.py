@@ -81,6 +81,7 @@ CLASS_STYLES: dict[str, tuple[str, str]] = {
     "Initiative": ("#e377c2", "star"),
     "CaseStudy": ("#c44e8a", "diamond"),
     "Threat": ("#a4161a", "triangleDown"),
+    "GeopoliticalChallenge": ("#6f4e9b", "triangleDown"),
     "SecurityDomain": ("#17877b", "hexagon"),
     "BestPractice": ("#8cbf3f", "triangle"),
     "Concept": ("#8e9aa6", "dot"),
@@ -232,7 +233,7 @@ def check_size(G: nx.MultiDiGraph, max_nodes: int | None) -> None:
 
 # -- layout -----------------------------------------------------------------------
 def precomputed_layout(G: nx.Graph, *, iterations: int = 80,
-                       seed: int = 7) -> dict[Any, tuple[float, float]]:
+                       seed: int = 7) -> dict[Any, tuple[int, int]]:
     """Node positions (pixels) from a fast force-directed layout, for large maps.
 
     ``networkx.spring_layout`` takes ~5 s for 2,000 nodes and ~25 s for 5,000 even
@@ -250,7 +251,7 @@ def precomputed_layout(G: nx.Graph, *, iterations: int = 80,
     if n == 0:
         return {}
     if n == 1:
-        return {order[0]: (0.0, 0.0)}
+        return {order[0]: (0, 0)}
     where = {node: i for i, node in enumerate(order)}
     pairs = {(where[u], where[v]) for u, v in G.edges() if u != v}
     edges = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
@@ -280,7 +281,7 @@ def precomputed_layout(G: nx.Graph, *, iterations: int = 80,
         temperature = max(side / 8 * (1 - (step + 1) / iterations), 0.01)
     pos -= pos.mean(axis=0)
     pos *= LAYOUT_SPACING
-    return {node: (round(float(x), 1), round(float(y), 1))
+    return {node: (int(round(float(x))), int(round(float(y))))
             for node, (x, y) in zip(order, pos, strict=True)}
 
 
