@@ -358,3 +358,92 @@ def test_status_summary(kb):
                                      "contradicted", "unverified"}
     unverified = next(r for r in rows if r["label"] == "unverified")
     assert int(unverified["claims"]) > 10
+
+
+# -- the CLI: ddkb queries / ddkb query -n ------------------------------------------
+
+
+def test_cli_queries_lists_every_name_and_title(cli, runner):
+    result = runner.invoke(cli, ["queries"])
+    assert result.exit_code == 0, result.output
+    for q in list_queries():
+        assert q.name in result.output
+        assert q.title in result.output
+    assert "instrument (concept)" in result.output
+
+
+def test_cli_queries_json_has_params(cli, runner):
+    import json
+
+    result = runner.invoke(cli, ["queries", "--format", "json"])
+    assert result.exit_code == 0
+    doc = {q["name"]: q for q in json.loads(result.output)}
+    assert set(doc) == set(QUERY_NAMES)
+    assert doc["why"]["params"][1] == {
+        "name": "property", "kind": "iri", "description": 'The property, e.g. "ddkb:fosters"',
+        "required": False, "default": None}
+
+
+def test_cli_named_fosters_table_shows_labels(cli, runner):
+    result = runner.invoke(cli, ["query", "-n", "fosters", "-p",
+                                 "instrument=joint military exercise"])
+    assert result.exit_code == 0, result.output
+    assert "ddkb:mutual-trust" in result.output
+    assert "mutual trust" in result.output
+    assert "Reducing Conflicts and Building Alliances" in result.output  # a section title
+
+
+def test_cli_named_needs_care_csv(cli, runner):
+    import csv
+    import io
+
+    result = runner.invoke(cli, ["query", "-n", "needs-care", "-p", "status=contradicted",
+                                 "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert rows and {r["statusLabel"] for r in rows} == {"contradicted"}
+    assert any("Pacific Partnerships" in r["label"] for r in rows)
+    assert any("Pacific Fleet" in r["correction"] for r in rows)
+
+
+def test_cli_named_case_studies_and_external_ids(cli, runner):
+    result = runner.invoke(cli, ["query", "-n", "case-studies"])
+    assert result.exit_code == 0, result.output
+    assert "ADMM-Plus" in result.output and "Defense Yatra" in result.output
+    result = runner.invoke(cli, ["query", "-n", "external-ids", "-p", "concept=NATO"])
+    assert result.exit_code == 0, result.output
+    assert "wd:Q7184" in result.output
+
+
+def test_cli_named_section_claims_by_number(cli, runner):
+    import json
+
+    result = runner.invoke(cli, ["query", "-n", "section-claims", "-p", "section=4",
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    bindings = json.loads(result.output)["results"]["bindings"]
+    assert bindings
+    assert {b["title"]["value"] for b in bindings} == {
+        "Building Trust and Transparency in International Security"}
+
+
+def test_cli_unknown_named_query_is_one_line_with_suggestion(cli, runner):
+    result = runner.invoke(cli, ["query", "-n", "fosterz"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "Error: unknown named query 'fosterz'; did you mean: fosters?")
+
+
+def test_installed_ddkb_runs_a_named_query():
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("ddkb")
+    program = str(exe) if exe.exists() else shutil.which("ddkb")
+    assert program, "the ddkb console script is not installed"
+    out = subprocess.run([program, "query", "-n", "leads-to", "-p", "target=mutual trust",
+                          "--format", "tsv"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "joint-military-exercise" in out.stdout
