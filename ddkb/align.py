@@ -13,6 +13,8 @@ prefLabel = prefLabel after normalisation              0.95  skos:exactMatch
 prefLabel = altLabel after normalisation (e.g. CBM)    0.90  skos:closeMatch
 altLabel = altLabel after normalisation                0.80  skos:closeMatch
 same content words in another order                    0.75  skos:closeMatch
+through an altLabel that is part of the prefLabel      0.70  skos:closeMatch
+("trust" for "mutual trust")
 ====================================================  =====  ===================
 
 Partial word overlap never scores (``trust`` vs ``mutual trust``, ``defense
@@ -55,20 +57,21 @@ SPELLING = {
     "endeavour": "endeavor", "favour": "favor", "harbour": "harbor", "honour": "honor",
     "humour": "humor", "labour": "labor", "neighbour": "neighbor", "rumour": "rumor",
     "valour": "valor", "vigour": "vigor", "analyse": "analyze", "paralyse": "paralyze",
-    "counter": "counter", "cyber": "cyber", "judgement": "judgment", "ageing": "aging",
+    "judgement": "judgment", "ageing": "aging",
     "enrolment": "enrollment", "fulfil": "fulfill", "travelling": "traveling",
     "modelling": "modeling", "signalling": "signaling", "jewellery": "jewelry",
 }
 #: Words dropped before comparing content words (never from the normalised label itself).
 STOPWORDS = {"a", "an", "the", "of", "and", "for", "to", "in", "on", "with", "by"}
 #: Prefixes written joined, hyphenated or spaced ("counter-terrorism", "counterterrorism").
-JOINABLE = ("counter", "cyber", "peace", "multi", "inter", "non", "anti", "co", "post", "pre")
+JOINABLE = ("counter", "cyber", "multi", "inter", "non", "anti", "post", "pre")
 
 SCORE_PREF_EXACT = 1.0
 SCORE_PREF_NORMALISED = 0.95
 SCORE_PREF_ALT = 0.9
 SCORE_ALT_ALT = 0.8
 SCORE_REORDERED = 0.75
+SCORE_SHORT_FORM = 0.7
 EXACT_MATCH_FROM = 0.95
 
 
@@ -119,11 +122,24 @@ def _singular(word: str) -> str:
     return word[:-1]
 
 
+#: Words whose "-ise" is not a British "-ize" (exercise, never "exercize").
+NOT_ISE = {
+    "advertise", "advise", "anise", "arise", "bruise", "chastise", "comprise", "compromise",
+    "concise", "cruise", "demise", "despise", "devise", "disguise", "enterprise", "excise",
+    "exercise", "expertise", "franchise", "guise", "improvise", "incise", "likewise",
+    "merchandise", "noise", "otherwise", "paradise", "poise", "praise", "precise", "premise",
+    "promise", "raise", "reprise", "revise", "rise", "sunrise", "supervise", "surmise",
+    "surprise", "televise", "treatise", "wise",
+}
+
+
 def _spelling(word: str) -> str:
     word = SPELLING.get(word, word)
     for british, american in (("isation", "ization"), ("ising", "izing"), ("ised", "ized"),
                               ("ises", "izes"), ("ise", "ize")):
         if word.endswith(british) and len(word) > len(british) + 2:
+            if word[: -len(british)] + "ise" in NOT_ISE:
+                return word
             return word[: -len(british)] + american
     return word
 
@@ -136,7 +152,7 @@ def tokens(label: str) -> list[str]:
     for prefix in JOINABLE:  # "counter-terrorism", "counter terrorism" -> "counterterrorism"
         text = re.sub(rf"\b{prefix}[\s\-\u2010-\u2015]+(?=[a-z])", prefix, text)
     words = re.split(r"[^0-9a-z]+", text)
-    return [_singular(_spelling(w)) for w in words if w]
+    return [_spelling(_singular(w)) for w in words if w]
 
 
 def normalise(label: str) -> str:
@@ -234,12 +250,33 @@ def score_labels(ours: tuple[str, str], theirs: tuple[str, str]) -> tuple[float,
     return 0.0, ""
 
 
+def is_short_form(term: Term, label: tuple[str, str]) -> bool:
+    """True for an alternative label that is only part of the term's preferred label
+    ("trust" for "mutual trust", "arms control" for "arms control agreement"): such
+    a label is an elliptical short form, not a synonym, and says too little to map on.
+    Abbreviations ("CBM") are not short forms in this sense."""
+    if LABEL_ROLES.get(label[1]) != "alt":
+        return False
+    words = content_words(label[0])
+    for text, prop in term.labels:
+        if LABEL_ROLES.get(prop) == "pref" and words and words < content_words(text):
+            return True
+    return False
+
+
 def score_terms(ours: Term, theirs: Term) -> Candidate | None:
-    """The best-scoring label pair of two terms, or None if no label pair matches."""
+    """The best-scoring label pair of two terms, or None if no label pair matches.
+
+    A match through a short-form alternative label (``is_short_form``) scores at
+    most ``SCORE_SHORT_FORM``, below the default threshold.
+    """
     best = None
     for a in ours.labels:
         for b in theirs.labels:
             score, how = score_labels(a, b)
+            if score and (is_short_form(ours, a) or is_short_form(theirs, b)):
+                score = min(score, SCORE_SHORT_FORM)
+                how = "a short form of a preferred label matches"
             if score and (best is None or score > best.score):
                 best = Candidate(ours, theirs, score, a[0], FIELD_CURIES[a[1]], b[0],
                                  FIELD_CURIES[b[1]], how)

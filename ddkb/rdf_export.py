@@ -110,31 +110,48 @@ def focus_graph(kb, focus: str, depth: int = 1):
     return out
 
 
+def _ox_format(fmt: str):
+    import pyoxigraph as ox
+
+    return {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
+            "xml": ox.RdfFormat.RDF_XML, "jsonld": ox.RdfFormat.JSON_LD,
+            "trig": ox.RdfFormat.TRIG}[fmt]
+
+
 def export_rdf(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str:
     """Serialise ``kb`` as RDF in ``fmt`` (see ``RDF_FORMATS``).
 
-    With ``focus`` only the concept's neighbourhood is written (``focus_graph``);
-    TriG then has the neighbourhood in its default graph.
+    The whole KB is written by pyoxigraph straight from the store (fast; the
+    union of the graphs is a SPARQL CONSTRUCT, so a triple in two files is written
+    once); TriG dumps the named graphs. With ``focus`` only the concept's
+    neighbourhood is written (``focus_graph``, via rdflib).
     """
+    from .namespaces import PREFIXES
+
     if fmt not in RDF_FORMATS:
         raise InputError(f"unknown RDF format {fmt!r}; valid: {', '.join(RDF_FORMATS)}")
-    serializer = RDF_FORMATS[fmt][0]
     if focus is not None:
         data = focus_graph(kb, focus, depth)
-    elif fmt == "trig":
-        data = dataset(kb)
-    else:
-        data = union_graph(kb)
-    kwargs = {}
-    if fmt == "jsonld":
-        from .namespaces import PREFIXES
+        kwargs = {"context": dict(PREFIXES), "auto_compact": True} if fmt == "jsonld" else {}
+        try:
+            out = data.serialize(format=RDF_FORMATS[fmt][0], **kwargs)
+        except Exception as err:  # rdflib raises plain exceptions for unwritable IRIs
+            raise DdkbError(f"cannot write the KB as {fmt}: {' '.join(str(err).split())}") \
+                from None
+        return out if isinstance(out, str) else out.decode("utf-8")
+    import pyoxigraph as ox
 
-        kwargs = {"context": dict(PREFIXES), "auto_compact": True}
     try:
-        out = data.serialize(format=serializer, **kwargs)
-    except Exception as err:  # rdflib raises plain exceptions for unwritable IRIs
+        if fmt == "trig":
+            out = kb.store.dump(format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+        else:
+            triples = kb.store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+                                     use_default_graph_as_union=True)
+            prefixes = PREFIXES if fmt != "nt" else None
+            out = ox.serialize(triples, format=_ox_format(fmt), prefixes=prefixes)
+    except (ValueError, OSError) as err:
         raise DdkbError(f"cannot write the KB as {fmt}: {' '.join(str(err).split())}") from None
-    return out if isinstance(out, str) else out.decode("utf-8")
+    return out.decode("utf-8")
 
 
 def export_network(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str:
@@ -153,3 +170,67 @@ def export(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str:
     if fmt in GRAPH_FORMATS:
         return export_network(kb, fmt, focus=focus, depth=depth)
     raise InputError(f"unknown export format {fmt!r}; valid: {', '.join(FORMATS)}")
+
+
+# -- OWL 2 DL sanity checks -------------------------------------------------------------
+
+_BUILTIN_NS = ("http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+               "http://www.w3.org/2000/01/rdf-schema#",
+               "http://www.w3.org/2002/07/owl#")
+_OWL = "http://www.w3.org/2002/07/owl#"
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_PROPERTY_KINDS = {_OWL + "ObjectProperty": "object", _OWL + "DatatypeProperty": "datatype",
+                   _OWL + "AnnotationProperty": "annotation"}
+_BUILTIN_CLASSES = {_OWL + k for k in ("Class", "Thing", "Nothing", "Ontology", "Axiom",
+                                       "NamedIndividual", "ObjectProperty",
+                                       "DatatypeProperty", "AnnotationProperty",
+                                       "Restriction", "AllDisjointClasses",
+                                       "TransitiveProperty", "SymmetricProperty",
+                                       "FunctionalProperty", "InverseFunctionalProperty",
+                                       "AsymmetricProperty", "ReflexiveProperty",
+                                       "IrreflexiveProperty", "AllDifferent")}
+_BUILTIN_CLASSES |= {"http://www.w3.org/2000/01/rdf-schema#Datatype", _RDF + "List"}
+_RESERVED = {_RDF + n for n in ("subject", "predicate", "object", "Statement")}
+
+
+def dl_problems(graph) -> list[str]:
+    """Common reasons an OWL 2 DL tool (Protégé, the OWL API) rejects or misreads RDF:
+    properties used but not declared, a property declared as two kinds, object
+    properties with literal values or datatype properties with IRI values, classes
+    used in ``rdf:type``/``rdfs:subClassOf`` but not declared, and RDF reification
+    vocabulary (reserved in OWL 2 DL). One line per problem, sorted.
+    """
+    from rdflib import RDF, RDFS, Literal, URIRef
+
+    from .namespaces import curie
+
+    kinds: dict[str, set[str]] = {}
+    classes = set(_BUILTIN_CLASSES)
+    for s, _, o in graph.triples((None, RDF.type, None)):
+        if str(o) in _PROPERTY_KINDS:
+            kinds.setdefault(str(s), set()).add(_PROPERTY_KINDS[str(o)])
+        elif str(o) in (_OWL + "Class", str(RDFS.Datatype)):
+            classes.add(str(s))
+    problems = set()
+    for prop, found in kinds.items():
+        if len(found) > 1:
+            problems.add(f"{curie(prop)} is declared as {' and '.join(sorted(found))} property")
+    for s, p, o in graph:
+        ps = str(p)
+        if ps in _RESERVED or str(o) in _RESERVED:
+            problems.add(f"{curie(str(s))} uses RDF reification vocabulary ({curie(ps)})")
+        if ps.startswith(_BUILTIN_NS):
+            if p == RDF.type and isinstance(o, URIRef) and str(o) not in classes \
+                    and not str(o).startswith(_BUILTIN_NS):
+                problems.add(f"{curie(str(o))} is used as a type but not declared owl:Class")
+            if p == RDFS.subClassOf and isinstance(o, URIRef) and str(o) not in classes:
+                problems.add(f"{curie(str(o))} is a superclass but not declared owl:Class")
+            continue
+        kind = kinds.get(ps)
+        if not kind:
+            problems.add(f"{curie(ps)} is used but not declared as a property")
+        elif kind == {"object"} and isinstance(o, Literal):
+            problems.add(f"{curie(ps)} is an object property with a literal value")
+        elif kind == {"datatype"} and not isinstance(o, Literal):
+            problems.add(f"{curie(ps)} is a datatype property with a non-literal value")
+    return sorted(problems)

@@ -143,7 +143,9 @@ def resolve_imports(paths: list[str | Path], allow_network: bool = False) -> lis
     """The user's files followed by the local files they import, transitively.
 
     Each ``owl:imports`` IRI is looked up in ``catalog-v001.xml`` next to the
-    importing file; ddkb's own ontology IRI needs no entry (it is bundled).
+    importing file, then in the catalogs next to the user's files (as Protégé
+    uses the root ontology's catalog for every import); ddkb's own ontology IRI
+    needs no entry (it is bundled).
     Without ``allow_network`` an import the catalog does not cover raises
     ``RefusedError`` naming the IRI; with it, the document is fetched with
     urllib into the ddkb cache and loaded from there.
@@ -154,10 +156,13 @@ def resolve_imports(paths: list[str | Path], allow_network: bool = False) -> lis
     result: list[Path] = [Path(p) for p in paths]
     done_iris: set[str] = set()
     seen_files = {p.resolve() for p in result}
+    root_catalog: dict[str, Path] = {}  # catalogs next to the user's own files apply throughout
+    for p in reversed(result):
+        root_catalog.update(read_catalog(p.parent / CATALOG_NAME))
     queue = list(result)
     while queue:
         path = queue.pop(0)
-        catalog = read_catalog(path.parent / CATALOG_NAME)
+        catalog = {**root_catalog, **read_catalog(path.parent / CATALOG_NAME)}
         for iri in _imports_of(path):
             if iri in done_iris or DDKB_ONTOLOGY_IRIS.match(iri):
                 continue
@@ -176,9 +181,9 @@ def resolve_imports(paths: list[str | Path], allow_network: bool = False) -> lis
                 local = _fetch(iri)
             else:
                 raise RefusedError(
-                    f"{path}: owl:imports <{iri}> is not in {path.parent / CATALOG_NAME}; "
-                    "add a <uri name=... uri=...> entry for a local copy, or use "
-                    "--allow-network to fetch it")
+                    f"{path}: owl:imports <{iri}> has no local copy in any {CATALOG_NAME} "
+                    "(next to this file or to the --data files); add a <uri name=... "
+                    "uri=...> entry for a local copy, or use --allow-network to fetch it")
             if local.resolve() not in seen_files:
                 seen_files.add(local.resolve())
                 result.append(local)

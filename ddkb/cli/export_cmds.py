@@ -43,8 +43,6 @@ def export(ctx: click.Context, fmt: str, focus: str | None, depth: int, output: 
 
     inputs = list(kb_settings(ctx, dict(options))["data"])
     kb = get_kb(ctx, options)
-    for warning in getattr(kb, "warnings", []):
-        click.echo(f"Warning: {warning}", err=True)
     text = do_export(kb, fmt, focus=focus, depth=depth)
     if output:
         write_atomic(output, text, protect=inputs)

@@ -1,0 +1,237 @@
+"""``ddkb export`` and ``ddkb release``: every RDF format carries the same triples."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import rdflib
+from conftest import require_program
+from rdflib.compare import isomorphic
+
+import ddkb
+from ddkb import rdf_export, release
+from ddkb.errors import InputError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "link"
+USERDATA = FIXTURES / "userdata.ttl"  # a small user file without imports
+RDFLIB_NAMES = {"turtle": "turtle", "nt": "nt", "xml": "xml", "jsonld": "json-ld"}
+RAPPER_NAMES = {"turtle": "turtle", "nt": "ntriples", "xml": "rdfxml"}
+
+
+@pytest.fixture(scope="module")
+def kb_with_data():
+    return ddkb.load(data=[USERDATA])
+
+
+@pytest.fixture(scope="module")
+def union(kb_with_data):
+    return rdf_export.union_graph(kb_with_data)
+
+
+def _parse(text: str, fmt: str) -> rdflib.Graph:
+    if fmt == "trig":
+        ds = rdflib.Dataset()
+        ds.parse(data=text, format="trig")
+        g = rdflib.Graph()
+        for s, p, o, _ in ds.quads((None, None, None, None)):
+            g.add((s, p, o))
+        return g
+    return rdflib.Graph().parse(data=text, format=RDFLIB_NAMES[fmt])
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "nt", "xml", "jsonld", "trig"])
+def test_every_rdf_format_round_trips_isomorphic(kb_with_data, union, fmt):
+    text = rdf_export.export(kb_with_data, fmt)
+    back = _parse(text, fmt)
+    assert len(back) == len(union) > 100
+    assert isomorphic(back, union)
+    # the user's file is in it, beside the bundled KB
+    assert (rdflib.URIRef("http://example.org/user/NavalDrill"), None, None) in back
+    assert (rdflib.URIRef("https://w3id.org/ddkb/ontology"), None, None) in back
+
+
+def test_trig_keeps_one_named_graph_per_file(kb_with_data):
+    ds = rdflib.Dataset()
+    ds.parse(data=rdf_export.export(kb_with_data, "trig"), format="trig")
+    names = {str(g.identifier) for g in ds.graphs() if len(g)}
+    assert names == {f.graph for f in kb_with_data.files}
+    user = rdflib.URIRef(USERDATA.resolve().as_uri())
+    assert (rdflib.URIRef("http://example.org/user/NavalDrill"), None, None, user) in ds
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "nt", "xml"])
+def test_rapper_accepts_the_export_with_our_triple_count(kb_with_data, union, fmt, tmp_path):
+    rapper = require_program("rapper")
+    path = tmp_path / f"out.{fmt}"
+    path.write_text(rdf_export.export(kb_with_data, fmt), encoding="utf-8")
+    proc = subprocess.run([rapper, "-i", RAPPER_NAMES[fmt], "-c", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    count = re.search(r"returned (\d+) triples", proc.stderr)
+    assert count and int(count.group(1)) == len(union)
+
+
+def test_bundled_kb_has_no_owl_dl_problems(kb):
+    """Untyped properties, property punning, undeclared classes, reification."""
+    assert rdf_export.dl_problems(rdf_export.union_graph(kb)) == []
+
+
+def test_dl_check_finds_the_usual_pitfalls():
+    g = rdflib.Graph().parse(data="""
+        @prefix ex: <http://example.org/> .
+        @prefix owl: <http://www.w3.org/2002/07/owl#> .
+        @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+        ex:p a owl:ObjectProperty, owl:AnnotationProperty .
+        ex:q a owl:ObjectProperty .
+        ex:a ex:undeclared ex:b ; ex:q "literal" ; a ex:NoClass .
+        ex:s a rdf:Statement ; rdf:subject ex:a .
+        """, format="turtle")
+    problems = rdf_export.dl_problems(g)
+    assert "ex:p is declared as annotation and object property" not in problems  # full IRIs
+    joined = "\n".join(problems)
+    assert "http://example.org/undeclared is used but not declared as a property" in joined
+    assert "declared as annotation and object property" in joined
+    assert "object property with a literal value" in joined
+    assert "http://example.org/NoClass is used as a type but not declared owl:Class" in joined
+    assert "RDF reification vocabulary" in joined
+
+
+def test_focus_exports_a_neighbourhood(kb):
+    full = rdf_export.union_graph(kb)
+    part = rdf_export.focus_graph(kb, "NATO", depth=1)
+    nato = rdflib.URIRef("https://w3id.org/ddkb/nato")
+    assert set(full.triples((nato, None, None))) <= set(part)
+    assert 0 < len(part) < len(full)
+    text = rdf_export.export(kb, "turtle", focus="NATO", depth=0)
+    assert isomorphic(_parse(text, "turtle"), rdf_export.focus_graph(kb, "NATO", depth=0))
+
+
+def test_graph_formats_delegate_to_the_network_projection(kb):
+    text = rdf_export.export(kb, "graphml")
+    assert "<graphml" in text and "NATO" in text
+    assert rdf_export.export(kb, "mermaid").lstrip().startswith(("graph", "flowchart"))
+
+
+def test_unknown_format_is_an_input_error(kb):
+    with pytest.raises(InputError, match="unknown export format 'png'"):
+        rdf_export.export(kb, "png")
+
+
+def test_inferred_export_has_more_triples(kb):
+    """Exports write what the loader inferred (its own graph) with the rest."""
+    inferred_kb = ddkb.load(infer="owlrl")  # computed once, then read from the cache
+    text = rdf_export.export(inferred_kb, "nt")
+    g = rdflib.Graph().parse(data=text, format="nt")
+    assert len(g) > len(rdf_export.union_graph(kb))
+    nato = rdflib.URIRef("https://w3id.org/ddkb/nato")
+    assert (nato, rdflib.RDF.type, rdflib.URIRef("http://schema.org/Organization")) in g
+
+
+# -- CLI ---------------------------------------------------------------------------------
+
+def test_cli_export_to_file_and_stdout(cli, runner, tmp_path, union):
+    out = tmp_path / "kb.nt"
+    result = runner.invoke(cli, ["export", "--format", "nt", "--data", str(USERDATA),
+                                 "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert isomorphic(rdflib.Graph().parse(out, format="nt"), union)
+    result = runner.invoke(cli, ["--data", str(USERDATA), "export", "-f", "jsonld"])
+    assert result.exit_code == 0
+    assert isomorphic(_parse(result.stdout, "jsonld"), union)
+
+
+def test_cli_export_never_overwrites_an_input(cli, runner, tmp_path):
+    data = tmp_path / "mine.ttl"
+    original = USERDATA.read_text()  # a copy: the fixture itself is never at risk
+    data.write_text(original)
+    result = runner.invoke(cli, ["--data", str(data), "export", "-o", str(data)])
+    assert result.exit_code == 2
+    assert "refusing to overwrite an input file" in result.stderr
+    assert data.read_text() == original
+
+
+def test_cli_export_bad_format_exit_2(cli, runner):
+    result = runner.invoke(cli, ["export", "--format", "png"])
+    assert result.exit_code == 2
+
+
+def test_real_ddkb_export_subprocess(tmp_path, kb):
+    out = tmp_path / "ddkb.rdf"
+    proc = subprocess.run(["/work/venv/bin/ddkb", "export", "--format", "xml", "-o", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    back = rdflib.Graph().parse(out, format="xml")
+    assert isomorphic(back, rdf_export.union_graph(kb))
+
+
+# -- release ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist")
+    return out, release.release(out)
+
+
+def test_release_writes_every_artefact_with_a_valid_manifest(released, kb):
+    out, manifest = released
+    v = manifest["version"]
+    names = {e["path"] for e in manifest["files"]}
+    assert {f"ddkb-{v}.ttl", f"ddkb-{v}.rdf", f"ddkb-{v}.jsonld", f"ddkb-{v}.nt",
+            f"ddkb-{v}.trig", f"ddkb-{v}-inferred.ttl", f"ddkb-{v}-mappings.ttl",
+            "ddkb-wikidata.sssom.tsv", "ddkb-dbpedia.sssom.tsv", "ddkb-unreviewed.sssom.tsv",
+            "ddkb-vocabularies.sssom.tsv", "catalog-v001.xml"} == names
+    on_disk = json.loads((out / "manifest.json").read_text())
+    assert on_disk == manifest
+    for entry in manifest["files"]:
+        data = (out / entry["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        assert len(data) == entry["bytes"]
+    assert release.verify(out) == []
+    union = rdf_export.union_graph(kb)
+    for suffix, fmt in ((".ttl", "turtle"), (".rdf", "xml"), (".jsonld", "json-ld")):
+        assert isomorphic(rdflib.Graph().parse(out / f"ddkb-{v}{suffix}", format=fmt), union)
+
+
+def test_release_inferred_file_holds_the_closure(released, kb):
+    out, manifest = released
+    v = manifest["version"]
+    inferred = rdflib.Graph().parse(out / f"ddkb-{v}-inferred.ttl", format="turtle")
+    asserted = rdf_export.union_graph(kb)
+    assert len(inferred) > len(asserted)
+    # OWL RL: NATO is an IGO, so a schema:Organization via the vocabulary alignment
+    nato = rdflib.URIRef("https://w3id.org/ddkb/nato")
+    assert (nato, rdflib.RDF.type, rdflib.URIRef("http://schema.org/Organization")) in inferred
+
+
+def test_release_mappings_rdf_and_catalog(released):
+    out, manifest = released
+    v = manifest["version"]
+    g = rdflib.Graph().parse(out / f"ddkb-{v}-mappings.ttl", format="turtle")
+    assert len(set(g.subjects(rdflib.OWL.annotatedSource, None))) > 40
+    catalog = (out / "catalog-v001.xml").read_text()
+    assert 'name="https://w3id.org/ddkb/ontology"' in catalog and f'uri="ddkb-{v}.rdf"' in catalog
+
+
+def test_verify_notices_a_changed_file(tmp_path, released):
+    out, manifest = released
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for entry in manifest["files"]:
+        (copy / entry["path"]).write_bytes((out / entry["path"]).read_bytes())
+    (copy / "manifest.json").write_text((out / "manifest.json").read_text())
+    (copy / "catalog-v001.xml").write_text("changed")
+    assert release.verify(copy) == [
+        f"{copy / 'catalog-v001.xml'}: sha256 differs from the manifest"]
+
+
+def test_cli_release(cli, runner, tmp_path):
+    result = runner.invoke(cli, ["release", "--out", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.stderr
+    assert "manifest.json" in result.stdout
+    assert release.verify(tmp_path / "d") == []

@@ -1,0 +1,149 @@
+"""User graphs beside the bundled KB: owl:imports through a local catalog, and conflicts."""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+import ddkb
+from ddkb import usergraphs
+from ddkb.errors import DataFileError, RefusedError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "link"
+IMPORTS = FIXTURES / "imports"
+USER = IMPORTS / "user.ttl"
+CONFLICTS = FIXTURES / "conflicts.ttl"
+UNRESOLVED = FIXTURES / "remote" / "unresolved.ttl"
+
+
+@pytest.fixture()
+def no_network(monkeypatch):
+    """Any attempt to open a connection fails the test (rather than reaching the network)."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def test_catalog_maps_iris_to_local_files():
+    catalog = usergraphs.read_catalog(IMPORTS / "catalog-v001.xml")
+    assert catalog == {
+        "http://example.org/ext/vocab": (IMPORTS / "ext" / "vocab.ttl").resolve(),
+        "http://example.org/ext/base": (IMPORTS / "ext" / "base.ttl").resolve(),
+    }
+
+
+def test_imports_resolve_transitively_through_the_catalog(no_network):
+    files = usergraphs.resolve_imports([USER])
+    assert [p.resolve() for p in files] == [
+        USER.resolve(), (IMPORTS / "ext" / "vocab.ttl").resolve(),
+        (IMPORTS / "ext" / "base.ttl").resolve()]  # ddkb's own ontology: bundled, not added
+
+
+def test_loader_loads_the_imported_files(no_network):
+    kb = ddkb.load(data=[USER], use_cache=False)
+    rows = kb.select("SELECT ?l WHERE { <http://example.org/user/Drill> rdfs:label ?l }")
+    assert [r["l"].value for r in rows] == ["drill"]
+    graphs = {f.graph for f in kb.files if not f.bundled}
+    assert (IMPORTS / "ext" / "base.ttl").resolve().as_uri() in graphs
+
+
+def test_unresolvable_import_is_refused_without_touching_the_network(no_network):
+    with pytest.raises(RefusedError) as err:
+        usergraphs.resolve_imports([UNRESOLVED])
+    message = str(err.value)
+    assert "<http://127.0.0.1:9/not-in-any-catalog.ttl>" in message
+    assert "--allow-network" in message and "unresolved.ttl" in message
+    assert "\n" not in message
+
+
+def test_cli_reports_the_refused_import_in_one_line(cli, runner, no_network):
+    result = runner.invoke(cli, ["--data", str(UNRESOLVED), "export", "--format", "nt"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: ") and "not-in-any-catalog.ttl" in line
+
+
+def test_catalog_entry_pointing_nowhere_is_an_error(tmp_path):
+    (tmp_path / "catalog-v001.xml").write_text(
+        '<catalog xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog">'
+        '<uri name="http://example.org/gone" uri="gone.ttl"/></catalog>')
+    user = tmp_path / "u.ttl"
+    user.write_text("<http://example.org/u> <http://www.w3.org/2002/07/owl#imports> "
+                    "<http://example.org/gone> .\n")
+    with pytest.raises(DataFileError, match="maps to .*gone.ttl, which does not exist"):
+        usergraphs.resolve_imports([user])
+
+
+def test_allow_network_fetches_the_import(tmp_path, monkeypatch):
+    """A real HTTP server on 127.0.0.1 serves the imported ontology."""
+    monkeypatch.setenv("DDKB_CACHE_DIR", str(tmp_path / "cache"))
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "vocab.ttl").write_text(
+        '<http://example.org/fetched#C> <http://www.w3.org/2000/01/rdf-schema#label> '
+        '"fetched class"@en .\n')
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(served), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        iri = f"http://127.0.0.1:{server.server_address[1]}/vocab.ttl"
+        user = tmp_path / "user.ttl"
+        owl_imports = "<http://www.w3.org/2002/07/owl#imports>"
+        user.write_text(f"<http://example.org/u> {owl_imports} <{iri}> .\n")
+        with pytest.raises(RefusedError):
+            usergraphs.resolve_imports([user])
+        files = usergraphs.resolve_imports([user], allow_network=True)
+        assert len(files) == 2 and files[1].suffix == ".ttl"
+        kb = ddkb.load(data=[user], allow_network=True, use_cache=False)
+        rows = kb.select("SELECT ?l WHERE { <http://example.org/fetched#C> rdfs:label ?l }")
+        assert [r["l"].value for r in rows] == ["fetched class"]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_conflicting_labels_and_types_are_reported_one_line_each(kb):
+    loaded = ddkb.load(data=[CONFLICTS], use_cache=False)
+    warnings = usergraphs.conflicts(loaded.store, [CONFLICTS.resolve().as_uri()])
+    assert loaded.warnings == warnings
+    assert len(warnings) == 3, warnings
+    joined = "\n".join(warnings)
+    assert all(w.startswith(str(CONFLICTS.resolve())) for w in warnings)
+    nato_label = kb.label("https://w3id.org/ddkb/nato")
+    assert ("ddkb:nato has a different skos:prefLabel than the bundled KB "
+            f'(ours "{nato_label}"@en; theirs "North Atlantic Alliance"@en)') in joined
+    assert "ddkb:nato has a different rdf:type" in joined and "theirs ddkb:Region" in joined
+    assert ('ddkb:State has a different rdfs:label than the bundled KB (ours "state"@en; '
+            'theirs "nation"@en)') in joined
+    for fine in ("OTAN", "theirs ddkb:Actor", "theirs skos:Concept", "japan",
+                 "my-own-concept", "theirs owl:NamedIndividual"):
+        assert fine not in joined
+
+
+def test_no_user_graphs_no_conflicts(kb):
+    assert usergraphs.conflicts(kb.store, []) == []
+
+
+def test_cli_prints_conflict_warnings(cli, runner, tmp_path):
+    out = tmp_path / "x.nt"
+    result = runner.invoke(cli, ["--no-cache", "--data", str(CONFLICTS), "export", "--format",
+                                 "nt", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if "ddkb:nato" in ln]
+    assert len(lines) == 2 and all(ln.startswith("Warning: ") for ln in lines)
+    assert "North Atlantic Alliance" in out.read_text()  # loaded, not dropped
