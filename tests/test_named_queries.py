@@ -45,6 +45,13 @@ def iri(curie: str) -> str:
     return expand(curie)
 
 
+def named(kb, label: str) -> str:
+    """The CURIE of the concept a reader calls ``label`` (so tests do not pin minor IRIs)."""
+    from ddkb.namespaces import curie
+
+    return curie(kb.lookup(label))
+
+
 def column(rows: list[dict[str, str]], name: str) -> set[str]:
     return {row[name] for row in rows if name in row}
 
@@ -194,12 +201,18 @@ def test_norms_an_instrument_promotes(kb):
     some = rows[0]["instrument"]
     mine = run(kb, "norms", instrument=some)
     assert column(mine, "instrument") == {some}
+    dialogue = run(kb, "norms", instrument=named(kb, "defense dialogue"))
+    assert "shared norms" in column(dialogue, "normLabel")
+    nato = run(kb, "norms", instrument=named(kb, "NATO partnership programmes"))
+    assert "interoperability standards" in column(nato, "normLabel")
 
 
 def test_risks_and_mitigations(kb):
     rows = run(kb, "risks")
     assert len(column(rows, "risk")) >= 3
     assert column(rows, "mitigation"), "no risk has a mitigation"
+    escalation = run(kb, "risks", risk=named(kb, "accidental escalation"))
+    assert "confidence-building measures" in column(escalation, "mitigationLabel")
     assert all(r.get("riskLabel") for r in rows)
 
 
@@ -220,6 +233,8 @@ def test_actors_include_admm_plus(kb):
     assert iri("ddkb:admm-plus") in by_iri
     assert iri("ddkb:nato") in by_iri
     assert by_iri[iri("ddkb:admm-plus")]["label"] == "ADMM-Plus"
+    members = by_iri[iri("ddkb:admm-plus")]["members"].split(" | ")
+    assert len(members) == 18 and "Japan" in members
     assert len(column(rows, "kind")) >= 2
     assert any(r.get("initiatives") for r in rows)
 
@@ -270,18 +285,26 @@ def test_needs_care_filter_by_status(kb):
 def test_threats_and_what_addresses_them(kb):
     rows = run(kb, "threats")
     assert rows and column(rows, "addressedBy")
+    cyber = run(kb, "threats", threat=named(kb, "cyber threat"))
+    assert column(cyber, "threatLabel") == {"cyber threat"} and column(cyber, "addressedBy")
 
 
 def test_best_practices_and_what_they_recommend(kb):
     rows = run(kb, "best-practices")
     assert len(column(rows, "practice")) >= 3
     assert column(rows, "recommends")
+    consistent = [r for r in rows if r.get("label") == "consistent engagement"]
+    assert "joint military exercise" in column(consistent, "recommendsLabel")
+    assert "Best Practices for Effective Military Diplomacy" in " | ".join(
+        column(rows, "sections"))
 
 
 def test_security_domains(kb):
     rows = run(kb, "security-domains")
     labels = {label.lower() for label in column(rows, "label")}
     assert any("cyber" in label for label in labels), labels
+    assert any("space" in label for label in labels), labels
+    assert column(rows, "kind") == {"security domain", "geopolitical challenge"}
 
 
 def test_external_ids_of_nato(kb):
@@ -325,6 +348,9 @@ def test_fact_check_facts(kb):
     assert column(rows, "kind") <= {"claim", "concept"}
     subjects = column(rows, "subjectLabel")
     assert "ADMM-Plus" in subjects, subjects
+    admm = {(r.get("propertyLabel"), r.get("value")) for r in rows
+            if r.get("subjectLabel") == "ADMM-Plus"}
+    assert ("member count", "18") in admm, admm
 
 
 def test_concepts_of_a_class(kb):
@@ -341,7 +367,8 @@ def test_concepts_of_a_class(kb):
 def test_regions(kb):
     rows = run(kb, "regions")
     assert any("Asia" in label for label in column(rows, "regionLabel"))
-    assert column(rows, "concept")
+    asia = run(kb, "regions", region=named(kb, "Asia-Pacific"))
+    assert iri("ddkb:admm-plus") in column(asia, "concept")
 
 
 def test_leads_to_mutual_trust(kb):
