@@ -382,6 +382,8 @@ def test_defense_yatra_is_not_supported(graph):
     claim = CLAIM["india-defense-yatra--involvesActor--india"]
     assert _status(graph, claim) == D["status-not-supported"]
     assert "Neighbourhood First" in str(graph.value(claim, D.correction))
+    assert (concept, SKOS.related, D["neighbourhood-first"]) in graph
+    assert (D["neighbourhood-first"], SKOS.related, concept) in graph
     assert (D["neighbourhood-first"], D.startDate, rdflib.Literal("2014", datatype=XSD_STRING)
             ) in graph
 

@@ -11,7 +11,8 @@ against the ontology and the source sections and writes deterministic Turtle:
 Table format (one record a line, fields separated by ``|``, ``#`` starts a comment line):
 
 concepts: ``id | Class[,Class] | prefLabel | alt; alt | sections | broader ids | definition``
-          optionally followed by ``| status | correction | evidence``
+          optionally followed by ``| status | correction | evidence``; an id in the broader
+          field written ``~id`` is emitted as ``skos:related`` instead of ``skos:broader``
 claims:   ``subject ids | property | object ids or "literal"^^xsd:type | sections | status | text``
           optionally followed by ``| correction | evidence``
 named texts: ``@name | text`` defines a text that later fields can give as just ``@name``.
@@ -92,6 +93,7 @@ class Concept:
     definition: str
     family: str
     where: str
+    related: list[str] = field(default_factory=list)
     status: str | None = None
     correction: str | None = None
     evidence: str | None = None
@@ -187,7 +189,9 @@ def read_concepts(known_sections: set[str], classes: set[str],
                 id=cid, classes=cls, label=f[2],
                 alts=[a.strip() for a in f[3].split(";") if a.strip()],
                 sections=_sections(f[4], where, known_sections),
-                broader=f[5].split(), definition=f[6], family=path.stem, where=where)
+                broader=[b for b in f[5].split() if not b.startswith("~")],
+                related=[b[1:] for b in f[5].split() if b.startswith("~")],
+                definition=f[6], family=path.stem, where=where)
             if len(f) == 10:
                 concept.status = _status(f[7], where)
                 concept.correction, concept.evidence = f[8] or None, f[9] or None
@@ -315,9 +319,9 @@ def check(concepts: dict[str, Concept], claims: dict, classes: dict, ranges: dic
     article = read_shingles()
     labels: dict[str, str] = {}
     for c in concepts.values():
-        for b in c.broader:
+        for b in c.broader + c.related:
             if b not in concepts:
-                errors.append(f"{c.where}: unknown broader concept {b!r}")
+                errors.append(f"{c.where}: unknown broader or related concept {b!r}")
         for lab in [c.label, *c.alts]:
             key = lab.casefold()
             if key in labels and labels[key] != c.id:
@@ -375,6 +379,7 @@ def concept_block(c: Concept) -> str:
         ("skos:altLabel", [lit(a) for a in sorted(set(c.alts))]),
         ("skos:definition", [lit(c.definition)]),
         ("skos:broader", [f"ddkb:{b}" for b in sorted(c.broader)]),
+        ("skos:related", [f"ddkb:{r}" for r in sorted(c.related)]),
         ("dcterms:source", [node(s) for s in c.sections]),
     ]
     if c.status:
@@ -458,6 +463,10 @@ def build(src_dir: Path = SRC_DIR) -> dict[Path, str]:
     concepts = read_concepts(sections, set(classes), src_dir)
     claims = read_claims(concepts, props, sections, src_dir)
     check(concepts, claims, classes, ranges)
+    for c in list(concepts.values()):  # skos:related is symmetric: write both directions
+        for r in c.related:
+            if c.id not in concepts[r].related:
+                concepts[r].related.append(c.id)
     out: dict[Path, str] = {}
     for family in sorted({c.family for c in concepts.values()}):
         members = sorted((c for c in concepts.values() if c.family == family), key=lambda c: c.id)
