@@ -325,10 +325,11 @@ def _rel_line(rel: Relation, markdown: bool = False) -> str:
     if rel.sources:
         parts.append("-- source: " + "; ".join(rel.sources))
     line = " ".join(parts)
+    indent = "\n  - " if markdown else "\n      "
     if rel.correction:
-        line += f"\n      correction: {rel.correction}"
+        line += f"{indent}correction: {rel.correction}"
     if rel.evidence:
-        line += f"\n      evidence: {rel.evidence}"
+        line += f"{indent}evidence: {rel.evidence}"
     return line
 
 
