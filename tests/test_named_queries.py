@@ -151,6 +151,14 @@ def test_query_runs_unbound_and_bound(kb, name):
     kb.select(query.text, **bindings)
 
 
+@pytest.mark.parametrize("name", QUERY_NAMES)
+def test_query_is_standard_sparql_for_other_tools(name):
+    """rdflib's parser (an independent SPARQL 1.1 implementation) reads the file as is."""
+    from rdflib.plugins.sparql import prepareQuery
+
+    prepareQuery(get_query(name).text)
+
+
 def test_every_query_orders_its_rows():
     for q in list_queries():
         assert "ORDER BY" in q.text, q.name
