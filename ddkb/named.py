@@ -132,7 +132,9 @@ def parse_query_file(path: Path) -> NamedQuery:
     fields: dict[str, str] = {}
     params: list[QueryParam] = []
     lines = text.splitlines()
-    header_end = next((i for i, ln in enumerate(lines) if not ln.strip().startswith("#")),
+    # the header: the comment (and blank) lines before the first line of SPARQL
+    header_end = next((i for i, ln in enumerate(lines)
+                       if ln.strip() and not ln.strip().startswith("#")),
                       len(lines))
     body = "\n".join(lines[header_end:])
     for lineno, line in enumerate(lines[:header_end], start=1):
