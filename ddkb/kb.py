@@ -107,6 +107,7 @@ class KnowledgeBase:
         self._rdflib_dataset = None
         self._index = None
         self._labels: dict[str, str] | None = None
+        self._label_rows: list[tuple[str, str, str, str]] | None = None
 
     # -- querying -------------------------------------------------------------
     def raw_query(self, sparql: str, substitutions: dict[str, Any] | None = None) -> Any:
@@ -262,6 +263,14 @@ class KnowledgeBase:
 
         return curie(str(iri))
 
+    def label_rows(self) -> list[tuple[str, str, str, str]]:
+        """(iri, label, kind, language) of every pref/alt/rdfs label (read once)."""
+        if self._label_rows is None:
+            from .lookup import label_rows
+
+            self._label_rows = label_rows(self)
+        return self._label_rows
+
     def has_label(self, iri: str) -> bool:
         """True if ``iri`` has a skos:prefLabel or rdfs:label."""
         self.label(iri)
@@ -338,22 +347,17 @@ def _read_result(result: Any, kind: str, cap: int | None) -> QueryResult:
     return QueryResult("select", variables=names, rows=rows)
 
 
-_LABELS_QUERY = """
-SELECT ?s ?l ?rank WHERE {
-  { ?s skos:prefLabel ?l . BIND(IF(langMatches(lang(?l), "en") || lang(?l) = "", 0, 1) AS ?rank) }
-  UNION
-  { ?s rdfs:label ?l . BIND(IF(langMatches(lang(?l), "en") || lang(?l) = "", 2, 3) AS ?rank) }
-  FILTER(isIRI(?s))
-}"""
-
-
 def _label_map(kb: KnowledgeBase) -> dict[str, str]:
+    """IRI -> display label: English (or untagged) prefLabel, other prefLabel, rdfs:label."""
+    rank = {"pref": 0, "rdfs": 2}
     best: dict[str, tuple[int, str]] = {}
-    for row in kb.raw_query(_LABELS_QUERY):
-        iri, text, rank = row["s"].value, row["l"].value, int(row["rank"].value)
+    for iri, text, kind, lang in kb.label_rows():
+        if kind not in rank:
+            continue
+        key = (rank[kind] + (0 if lang in ("", "en") or lang.startswith("en-") else 1), text)
         old = best.get(iri)
-        if old is None or (rank, text) < old:
-            best[iri] = (rank, text)
+        if old is None or key < old:
+            best[iri] = key
     return {iri: text for iri, (_, text) in best.items()}
 
 

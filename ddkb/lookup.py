@@ -16,10 +16,10 @@ True
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .errors import AmbiguousConcept, ConceptNotFound
 from .namespaces import OWL, RDFS, curie, expand
@@ -34,6 +34,7 @@ _WORD_FIXES = {
 _PUNCT = re.compile(r"[^\w\s]|_")
 
 
+@lru_cache(maxsize=8192)
 def _word(word: str) -> str:
     word = _WORD_FIXES.get(word, word)
     for british, american in (("isation", "ization"), ("ising", "izing"), ("ised", "ized"),
@@ -67,25 +68,35 @@ class Entry:
     is_class: bool
 
 
-_INDEX_QUERY = f"""
-SELECT ?s ?l ?kind ?cls WHERE {{
-  {{ ?s skos:prefLabel ?l BIND("pref" AS ?kind) }}
-  UNION {{ ?s skos:altLabel ?l BIND("alt" AS ?kind) }}
-  UNION {{ ?s rdfs:label ?l BIND("rdfs" AS ?kind) }}
+_INDEX_QUERY = """
+SELECT ?s ?l ?kind WHERE {
+  { ?s skos:prefLabel ?l BIND("pref" AS ?kind) }
+  UNION { ?s skos:altLabel ?l BIND("alt" AS ?kind) }
+  UNION { ?s rdfs:label ?l BIND("rdfs" AS ?kind) }
   FILTER(isIRI(?s))
-  BIND(EXISTS {{ ?s a ?t FILTER(?t IN (<{OWL}Class>, <{RDFS}Class>)) }} AS ?cls)
-}}"""
+}"""
+_CLASSES_QUERY = f"""
+SELECT DISTINCT ?s WHERE {{ ?s a ?t FILTER(isIRI(?s) && ?t IN (<{OWL}Class>, <{RDFS}Class>)) }}"""
+_LOCAL_NAME = re.compile(r"[^/#]*$")
+
+
+def label_rows(kb) -> list[tuple[str, str, str, str]]:
+    """(iri, label, kind, language) for every skos:prefLabel, skos:altLabel and rdfs:label."""
+    return [(r["s"].value, r["l"].value, r["kind"].value, getattr(r["l"], "language", "") or "")
+            for r in kb.raw_query(_INDEX_QUERY)]
 
 
 class ConceptIndex:
-    """Every label of every labelled resource, ready for :meth:`resolve`."""
+    """Every label of every labelled resource, ready for :meth:`resolve`.
+
+    The exact-match tables are built at once (cheap); the spelling-normalised
+    ones only when a name is not found exactly.
+    """
 
     def __init__(self, entries: list[Entry], primary: dict[str, str]):
         self.entries = entries
         self.primary = primary  # iri -> display label
         self.by_exact: dict[str, set[str]] = defaultdict(set)
-        self.by_norm: dict[str, set[str]] = defaultdict(set)
-        self.by_squash: dict[str, set[str]] = defaultdict(set)
         self.pref_exact: dict[str, set[str]] = defaultdict(set)
         self.classes = {e.iri for e in entries if e.is_class}
         for e in entries:
@@ -93,21 +104,29 @@ class ConceptIndex:
             self.by_exact[key].add(e.iri)
             if e.kind != "alt":
                 self.pref_exact[key].add(e.iri)
-            self.by_norm[normalise(e.label)].add(e.iri)
-            self.by_squash[normalise(e.label).replace(" ", "")].add(e.iri)
-        for iri in primary:  # local names ("mutual-trust") are names too
-            local = re.split(r"[/#]", iri)[-1]
-            if local:
-                self.by_norm[normalise(local)].add(iri)
-                self.by_squash[normalise(local).replace(" ", "")].add(iri)
+        self._by_norm: dict[str, set[str]] | None = None
+        self._by_squash: dict[str, set[str]] | None = None
+
+    def _normalised(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        if self._by_norm is None:
+            by_norm: dict[str, set[str]] = defaultdict(set)
+            by_squash: dict[str, set[str]] = defaultdict(set)
+            names = [(e.iri, e.label) for e in self.entries]
+            names += [(iri, _LOCAL_NAME.search(iri).group(0)) for iri in self.primary]
+            for iri, text in names:  # local names ("mutual-trust") are names too
+                key = normalise(text)
+                if key:
+                    by_norm[key].add(iri)
+                    by_squash[key.replace(" ", "")].add(iri)
+            self._by_norm, self._by_squash = by_norm, by_squash
+        return self._by_norm, self._by_squash
 
     @classmethod
     def from_kb(cls, kb) -> ConceptIndex:
         """Build the index from a :class:`~ddkb.kb.KnowledgeBase`."""
-        entries = []
-        for row in kb.raw_query(_INDEX_QUERY):
-            entries.append(Entry(row["s"].value, row["l"].value, row["kind"].value,
-                                 row["cls"].value == "true"))
+        classes = {r["s"].value for r in kb.raw_query(_CLASSES_QUERY)}
+        entries = [Entry(iri, text, kind, iri in classes)
+                   for iri, text, kind, _ in kb.label_rows()]
         primary = {e.iri: kb.label(e.iri) for e in entries}
         return cls(entries, primary)
 
@@ -128,9 +147,16 @@ class ConceptIndex:
         if iri in allowed:
             return iri
         key = text.casefold()
-        for candidates in (self.pref_exact.get(key, set()), self.by_exact.get(key, set()),
-                           self.by_norm.get(normalise(text), set()),
-                           self.by_squash.get(normalise(text).replace(" ", ""), set())):
+
+        def tiers():
+            yield self.pref_exact.get(key, set())
+            yield self.by_exact.get(key, set())
+            by_norm, by_squash = self._normalised()
+            norm = normalise(text)
+            yield by_norm.get(norm, set())
+            yield by_squash.get(norm.replace(" ", ""), set())
+
+        for candidates in tiers():
             found = sorted(candidates & allowed)
             if len(found) == 1:
                 return found[0]
@@ -153,6 +179,8 @@ class ConceptIndex:
         for e in self.entries:
             if e.iri in allowed:
                 labels.setdefault(normalise(e.label), self.primary.get(e.iri, e.label))
+        import difflib
+
         key = normalise(text)
         close = difflib.get_close_matches(key, list(labels), n=n * 2, cutoff=0.6)
         if not close:  # a word of the name inside a label
