@@ -303,7 +303,7 @@ def project(kb: KnowledgeBase, *, focus: str | None = None, depth: int = 1,
     keep_props = _resolve_relations(relations, voc) if relations is not None else None
 
     G = nx.MultiDiGraph(name="ddkb")
-    for iri, attrs in nodes.items():
+    for iri, attrs in sorted(nodes.items()):  # a stable order, whatever the engine's
         G.add_node(iri, **{k: v for k, v in attrs.items() if not k.startswith("_")})
 
     edge_secs: dict[tuple[str, str, str], set[str]] = defaultdict(set)
@@ -689,15 +689,23 @@ def clusters(kb_or_graph: Any, *, min_size: int = 2, seed: int = 7,
     if min_size < 1:
         raise InputError(f"min-size must be 1 or more, not {min_size}")
     _, G = _as_graph(kb_or_graph)
-    simple = nx.Graph(G.to_undirected(as_view=True))
-    if not len(simple):
+    if not len(G):
         return []
+    # integer node ids in IRI order: Louvain breaks ties by set order, and the order
+    # of a set of strings changes with PYTHONHASHSEED; that of small ints does not
+    order = sorted(G)
+    index = {n: i for i, n in enumerate(order)}
+    simple = nx.Graph()
+    simple.add_nodes_from(range(len(order)))
+    simple.add_edges_from(sorted({tuple(sorted((index[u], index[v])))
+                                  for u, v in G.edges() if u != v}))
     communities = nx.community.louvain_communities(simple, seed=seed, resolution=resolution)
     degree = dict(G.degree())
     result = []
-    for community in communities:
-        if len(community) < min_size:
+    for ids in communities:
+        if len(ids) < min_size:
             continue
+        community = [order[i] for i in ids]
         members = sorted(community, key=lambda n: (-degree[n], G.nodes[n]["label"].casefold(), n))
         result.append(Cluster(G.nodes[members[0]]["label"],
                               [{"iri": n, "label": G.nodes[n]["label"], "cls": G.nodes[n]["cls"]}

@@ -9,6 +9,7 @@ fixture's nodes only, so they hold whatever the bundled KB contains.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -440,3 +441,16 @@ def test_bundled_rank_and_clusters(KG):
     found = clusters(KG)
     assert len(found) >= 3
     assert sum(c.size for c in found) <= len(KG)
+
+
+def test_real_subprocess_clusters_do_not_depend_on_hash_seed(data_files):
+    """Louvain breaks ties by set order; string hashing must not change the answer."""
+    cmd = ["/work/venv/bin/ddkb", "clusters", "--format", "json", *_data_args(data_files)]
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+        assert done.returncode == 0, done.stderr
+        outputs.append(json.loads(done.stdout))
+    assert outputs[0] == outputs[1]
+    assert [c for c in outputs[0] if any(m["iri"] == EX + "mutual-trust" for m in c["members"])]
