@@ -164,6 +164,9 @@ def run_with_deadline(func: Callable[[], T], timeout: float | None) -> T:
     except TimeoutError:
         _kill(pid)
         raise QueryTimeout(f"query stopped after {timeout:g} s (--timeout)") from None
+    except BaseException:  # Ctrl-C and the like: never leave the evaluation running
+        _kill(pid)
+        raise
     finally:
         os.close(read_fd)
     _, status = os.waitpid(pid, 0)

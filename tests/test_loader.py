@@ -121,9 +121,26 @@ def test_rdfs_inference_goes_to_its_own_graph(fixtures_dir):
     # harbour-visit is an Instrument, and Instrument is a subclass of Concept
     rows = kb.select(f"SELECT ?c WHERE {{ GRAPH <{graph}> {{ ?c a ddkb:Concept }} }}")
     assert T + "harbour-visit" in {r["c"].value for r in rows}
+    again = ddkb.load(data=[fixtures_dir / CORE / "concepts.ttl"], infer="rdfs")
+    assert again.from_cache  # the closure is not computed twice
+    assert len(again.store) == len(kb.store)
+    assert graph in _graphs(again)
 
 
 def test_rdflib_views_still_work(kb):
     graph = kb.rdflib_graph()
     assert len(graph) > 0
     assert len(kb.rdflib_dataset()) >= 0
+
+
+def test_user_graph_conflicts_become_warnings(fixtures_dir, runner, cli):
+    pytest.importorskip("ddkb.usergraphs")
+    path = fixtures_dir / CORE / "conflict.ttl"
+    kb = ddkb.load(data=[path])
+    assert kb.warnings and any("Instrument" in w for w in kb.warnings)
+    cached = ddkb.load(data=[path])
+    assert cached.from_cache and cached.warnings == kb.warnings
+    res = runner.invoke(cli, ["--data", str(path), "query", "ASK { ?s ?p ?o }"])
+    assert res.exit_code == 0
+    assert res.stdout == "true\n"
+    assert f"Warning: {kb.warnings[0]}" in res.stderr
