@@ -110,11 +110,13 @@ class KnowledgeBase:
         self._label_rows: list[tuple[str, str, str, str]] | None = None
 
     # -- querying -------------------------------------------------------------
-    def raw_query(self, sparql: str, substitutions: dict[str, Any] | None = None) -> Any:
+    def raw_query(self, sparql: str, substitutions: dict[str, Any] | None = None, *,
+                  union: bool = True) -> Any:
         """Run SPARQL on the store (union default graph, ddkb prefixes predeclared).
 
         No safety checks and no time limit: for ddkb's own queries. Use
-        :meth:`query` for queries typed by a user.
+        :meth:`query` for queries typed by a user. ``union=False`` leaves the
+        default graph to the query's own FROM clauses.
         """
         from .sparql import syntax_error
 
@@ -123,7 +125,7 @@ class KnowledgeBase:
             return self.store.query(
                 sparql,
                 prefixes=PREFIXES,
-                use_default_graph_as_union=True,
+                use_default_graph_as_union=union,
                 substitutions=subs or None,
             )
         except SyntaxError as err:
@@ -156,9 +158,10 @@ class KnowledgeBase:
         >>> kb.query("SELECT ?c WHERE { ?c a owl:Class }", limit=2).variables
         ['c']
         """
-        from .sparql import check_query, run_with_deadline
+        from .sparql import check_query, keywords, run_with_deadline
 
         kind = check_query(sparql, allow_network=allow_network)
+        union = "FROM" not in keywords(sparql)  # FROM [NAMED] picks the graphs itself
         subs = {k: (ox.NamedNode(v) if isinstance(v, str) else v)
                 for k, v in (params or {}).items()}
         cap = None if max_rows is None else max_rows + 1
@@ -166,7 +169,7 @@ class KnowledgeBase:
             cap = limit if cap is None else min(cap, limit)
 
         def evaluate() -> QueryResult:
-            return _read_result(self.raw_query(sparql, subs), kind, cap)
+            return _read_result(self.raw_query(sparql, subs, union=union), kind, cap)
 
         try:
             result = run_with_deadline(evaluate, timeout)

@@ -145,7 +145,15 @@ def test_from_refused_then_allowed(kb):
     text = f"SELECT ?c FROM <{graph}> WHERE {{ ?c a owl:Class }}"
     with pytest.raises(RefusedError, match="^FROM refused"):
         kb.query(text)
-    assert kb.query(text, allow_network=True).rows
+    # FROM picks the bundled graph of that name (nothing is fetched)
+    allowed = {r[0].value for r in kb.query(text, allow_network=True).rows}
+    in_graph = {r["c"].value for r in kb.select(
+        f"SELECT ?c WHERE {{ GRAPH <{graph}> {{ ?c a owl:Class }} }}")}
+    assert allowed == in_graph and "https://w3id.org/ddkb/Instrument" in allowed
+    count = "SELECT (COUNT(*) AS ?n) {} WHERE {{ ?s ?p ?o }}"
+    only = kb.query(count.format(f"FROM <{graph}>"), allow_network=True).rows[0][0]
+    everything = kb.query(count.format("")).rows[0][0]
+    assert 0 < int(only.value) < int(everything.value)
 
 
 def test_from_named_refused_then_allowed(kb):
