@@ -58,3 +58,13 @@ SELECT ?from ?service WHERE {
 def test_syntax_error_is_one_line_with_line_and_column():
     err = syntax_error("error at 3:17: expected one of ABS,\n AVG")
     assert str(err) == "SPARQL syntax error at line 3, column 17: expected one of ABS, AVG"
+
+
+@pytest.mark.parametrize("module", ["ddkb.kb", "ddkb.cache", "ddkb.lookup", "ddkb.sparql",
+                                    "ddkb.results", "ddkb.concepts"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
