@@ -499,8 +499,8 @@ class Step:
     predicate_label: str
     target_iri: str
     target_label: str
-    sections: list[str]
-    forward: bool
+    sections: list[str] = field(hash=False)  # a list: steps stay hashable without it
+    forward: bool = True
     predicate: str = ""
 
     def sentence(self) -> str:
@@ -667,7 +667,7 @@ class Cluster:
     """A community of concepts, named after its member with the most relations."""
 
     name: str
-    members: list[dict[str, str]]
+    members: list[dict[str, str]] = field(hash=False)
 
     @property
     def size(self) -> int:
