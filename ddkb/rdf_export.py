@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from .errors import DdkbError, InputError
 
-#: format name -> (rdflib serializer name, file suffix, media type)
+#: format name -> (file suffix, media type)
 RDF_FORMATS = {
-    "turtle": ("turtle", ".ttl", "text/turtle"),
-    "nt": ("nt", ".nt", "application/n-triples"),
-    "xml": ("xml", ".rdf", "application/rdf+xml"),
-    "jsonld": ("json-ld", ".jsonld", "application/ld+json"),
-    "trig": ("trig", ".trig", "application/trig"),
+    "turtle": (".ttl", "text/turtle"),
+    "nt": (".nt", "application/n-triples"),
+    "xml": (".rdf", "application/rdf+xml"),
+    "jsonld": (".jsonld", "application/ld+json"),
+    "trig": (".trig", "application/trig"),
 }
 GRAPH_FORMATS = ("graphml", "gexf", "dot", "mermaid")
 FORMATS = (*RDF_FORMATS, *GRAPH_FORMATS)
@@ -57,45 +57,34 @@ def union_graph(kb):
     return g
 
 
-def dataset(kb):
-    """The named graphs of ``kb`` as an rdflib ``Dataset`` (ddkb prefixes bound)."""
-    import rdflib
+def focus_triples(kb, focus: str, depth: int = 1) -> list:
+    """The neighbourhood of one concept as pyoxigraph triples: every resource within
+    ``depth`` links of it (either direction, not through classes, schemes or
+    sources), with all their statements and the blank nodes those use.
 
-    ds = rdflib.Dataset(default_union=False)
-    ds.namespace_manager = rdflib.namespace.NamespaceManager(ds, bind_namespaces="none")
-    _bind(ds)
-    for s, p, o, g in kb.rdflib_dataset().quads((None, None, None, None)):
-        ds.add((s, p, o, g))
-    return ds
-
-
-def focus_graph(kb, focus: str, depth: int = 1):
-    """The neighbourhood of one concept: every resource within ``depth`` links of it
-    (either direction, not through classes, schemes or sources), with all their
-    statements and the blank nodes those use, plus the claims about them.
+    ``focus`` is anything ``kb.lookup`` accepts (label, alt label, CURIE, IRI).
     """
-    import rdflib
+    import pyoxigraph as ox
 
     if depth < 0:
         raise InputError(f"--depth {depth}: must be 0 or more")
-    start = rdflib.URIRef(kb.lookup(focus))
-    full = union_graph(kb)
-    hubs = {rdflib.URIRef(p) for p in _HUB_PREDICATES}
+    start = ox.NamedNode(kb.lookup(focus))
+    hubs = {ox.NamedNode(p) for p in _HUB_PREDICATES}
+    store = kb.store
     nodes = {start}
     frontier = {start}
     for _ in range(depth):
         nxt = set()
         for node in frontier:
-            for p, o in full.predicate_objects(node):
-                if p not in hubs and isinstance(o, rdflib.URIRef):
-                    nxt.add(o)
-            for s, p in full.subject_predicates(node):
-                if p not in hubs and isinstance(s, rdflib.URIRef):
-                    nxt.add(s)
+            for q in store.quads_for_pattern(node, None, None, None):
+                if q.predicate not in hubs and isinstance(q.object, ox.NamedNode):
+                    nxt.add(q.object)
+            for q in store.quads_for_pattern(None, None, node, None):
+                if q.predicate not in hubs and isinstance(q.subject, ox.NamedNode):
+                    nxt.add(q.subject)
         frontier = nxt - nodes
         nodes |= frontier
-    out = rdflib.Graph(bind_namespaces="none")
-    _bind(out)
+    triples = set()
     todo = list(nodes)
     seen = set()
     while todo:
@@ -103,11 +92,11 @@ def focus_graph(kb, focus: str, depth: int = 1):
         if node in seen:
             continue
         seen.add(node)
-        for s, p, o in full.triples((node, None, None)):
-            out.add((s, p, o))
-            if isinstance(o, rdflib.BNode):
-                todo.append(o)
-    return out
+        for q in store.quads_for_pattern(node, None, None, None):
+            triples.add(ox.Triple(q.subject, q.predicate, q.object))
+            if isinstance(q.object, ox.BlankNode):
+                todo.append(q.object)
+    return sorted(triples, key=str)
 
 
 def _ox_format(fmt: str):
@@ -121,28 +110,22 @@ def _ox_format(fmt: str):
 def export_rdf(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str:
     """Serialise ``kb`` as RDF in ``fmt`` (see ``RDF_FORMATS``).
 
-    The whole KB is written by pyoxigraph straight from the store (fast; the
-    union of the graphs is a SPARQL CONSTRUCT, so a triple in two files is written
-    once); TriG dumps the named graphs. With ``focus`` only the concept's
-    neighbourhood is written (``focus_graph``, via rdflib).
+    Written by pyoxigraph straight from the store (fast; the union of the graphs
+    is a SPARQL CONSTRUCT, so a triple in two files is written once); TriG dumps
+    the named graphs. With ``focus`` only the concept's neighbourhood is written
+    (``focus_triples``).
     """
     from .namespaces import PREFIXES
 
     if fmt not in RDF_FORMATS:
         raise InputError(f"unknown RDF format {fmt!r}; valid: {', '.join(RDF_FORMATS)}")
-    if focus is not None:
-        data = focus_graph(kb, focus, depth)
-        kwargs = {"context": dict(PREFIXES), "auto_compact": True} if fmt == "jsonld" else {}
-        try:
-            out = data.serialize(format=RDF_FORMATS[fmt][0], **kwargs)
-        except Exception as err:  # rdflib raises plain exceptions for unwritable IRIs
-            raise DdkbError(f"cannot write the KB as {fmt}: {' '.join(str(err).split())}") \
-                from None
-        return out if isinstance(out, str) else out.decode("utf-8")
     import pyoxigraph as ox
 
     try:
-        if fmt == "trig":
+        if focus is not None:  # TriG: the neighbourhood goes to the default graph
+            out = ox.serialize(focus_triples(kb, focus, depth), format=_ox_format(fmt),
+                               prefixes=PREFIXES if fmt != "nt" else None)
+        elif fmt == "trig":
             out = kb.store.dump(format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
         else:
             triples = kb.store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
