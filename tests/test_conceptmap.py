@@ -10,6 +10,7 @@ import html as htmlmod
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from ddkb.errors import InputError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "conceptmap" / "lagoon.ttl"
 EX = "https://example.org/mapfix/"
-DDKB_BIN = "/work/venv/bin/ddkb"
+DDKB_BIN = str(Path(sys.executable).with_name("ddkb"))  # the ddkb of this venv
 
 
 @pytest.fixture(scope="module")
