@@ -45,6 +45,10 @@ def iri(curie: str) -> str:
     return expand(curie)
 
 
+def named_iri(kb, label: str) -> str:
+    return str(kb.lookup(label))
+
+
 def named(kb, label: str) -> str:
     """The CURIE of the concept a reader calls ``label`` (so tests do not pin minor IRIs)."""
     from ddkb.namespaces import curie
@@ -233,6 +237,9 @@ def test_case_studies_with_actors_regions_instruments_and_status(kb):
     assert any(r.get("instruments") for r in rows)
     statuses = column(rows, "status")
     assert {"not supported", "contradicted"} <= statuses, statuses
+    yatra = next(r for r in rows if r["case"] == named_iri(kb, "India's Defense Yatra"))
+    assert yatra["status"] == "not supported"
+    assert "Neighbourhood First" in yatra.get("seeAlso", "")
 
 
 def test_actors_include_admm_plus(kb):
