@@ -14,6 +14,8 @@ projection of the concepts and their relations (:mod:`ddkb.network`).
 
 from __future__ import annotations
 
+import re
+
 from .errors import DdkbError, InputError
 
 #: format name -> (file suffix, media type)
@@ -29,6 +31,8 @@ FORMATS = (*RDF_FORMATS, *GRAPH_FORMATS)
 
 #: Links not followed when collecting a focus neighbourhood: they lead to hubs
 #: (classes, the concept scheme, sources) and would pull in the whole KB.
+_OWL_NS = "http://www.w3.org/2002/07/owl#"
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _HUB_PREDICATES = {
     "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
     "http://www.w3.org/2004/02/skos/core#inScheme",
@@ -99,6 +103,83 @@ def focus_triples(kb, focus: str, depth: int = 1) -> list:
     return sorted(triples, key=str)
 
 
+_RANKS = {_OWL_NS + "Ontology": 0, _OWL_NS + "AnnotationProperty": 1,
+          _OWL_NS + "ObjectProperty": 1, _OWL_NS + "DatatypeProperty": 1, _OWL_NS + "Class": 2}
+
+
+def ordered(statements) -> list:
+    """Statements in a stable, conventional order: the ontology header, then property
+    and class declarations, then everything else, each grouped by subject.
+
+    Readers should not care about order, but the OWL API 3 (HermiT) does: it leaves
+    IRI-valued annotations unparsed when they come before the declarations they
+    need. A stable order also keeps release files diff-friendly.
+    """
+    import pyoxigraph as ox
+
+    rdf_type = ox.NamedNode(_RDF_TYPE)
+    rank: dict = {}
+    for st in statements:
+        if st.predicate == rdf_type and isinstance(st.object, ox.NamedNode):
+            r = _RANKS.get(st.object.value, 3)
+            rank[st.subject] = min(rank.get(st.subject, 3), r)
+
+    def key(st):
+        s = st.subject
+        blank = isinstance(s, ox.BlankNode)
+        graph = str(st.graph_name) if isinstance(st, ox.Quad) else ""
+        return (graph, 4 if blank else rank.get(s, 3), str(s), st.predicate != rdf_type,
+                str(st.predicate), str(st.object))
+
+    return sorted(statements, key=key)
+
+
+_PLAIN_LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*")
+
+
+def plain_prefixes(statements, prefixes: dict[str, str]) -> dict[str, str]:
+    """``prefixes`` plus extra ones so that no prefixed name needs a backslash escape.
+
+    Turtle 1.1 allows ``ddkb:releases\\/0.1.0\\/ontology``, but older parsers (the OWL
+    API 3 in HermiT, rdflib.js, old serd) reject it. Every IRI whose local part
+    under its prefix is not a plain name gets a prefix for its own namespace
+    (``ddkb-releases-0.1.0: <https://w3id.org/ddkb/releases/0.1.0/>``), or, if even
+    that leaves an odd local part, for the whole IRI.
+    """
+    import pyoxigraph as ox
+
+    result = dict(prefixes)
+    by_ns = {ns: name for name, ns in prefixes.items()}
+    seen: set[str] = set()
+    for st in statements:
+        terms = [st.subject, st.predicate, st.object]
+        if isinstance(st, ox.Quad):
+            terms.append(st.graph_name)
+        for term in terms:
+            if not isinstance(term, ox.NamedNode) or term.value in seen:
+                continue
+            iri = term.value
+            seen.add(iri)
+            ns = max((n for n in by_ns if iri.startswith(n)), key=len, default="")
+            if not ns or _PLAIN_LOCAL.fullmatch(iri[len(ns):]):
+                continue
+            cut = max(iri.rfind("/"), iri.rfind("#"))
+            new_ns = iri[: cut + 1]
+            if len(new_ns) <= len(ns) or not _PLAIN_LOCAL.fullmatch(iri[cut + 1:]):
+                new_ns = iri
+            if new_ns in by_ns:
+                continue
+            stem = re.sub(r"[^A-Za-z0-9]+", "-", new_ns[len(ns):]).strip("-")
+            name = f"{by_ns[ns]}-{stem}" if stem else f"{by_ns[ns]}-x"
+            n, candidate = 1, name
+            while candidate in result:
+                n += 1
+                candidate = f"{name}-{n}"
+            result[candidate] = new_ns
+            by_ns[new_ns] = candidate
+    return result
+
+
 def _ox_format(fmt: str):
     import pyoxigraph as ox
 
@@ -123,15 +204,19 @@ def export_rdf(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str
 
     try:
         if focus is not None:  # TriG: the neighbourhood goes to the default graph
-            out = ox.serialize(focus_triples(kb, focus, depth), format=_ox_format(fmt),
-                               prefixes=PREFIXES if fmt != "nt" else None)
+            statements = focus_triples(kb, focus, depth)
         elif fmt == "trig":
-            out = kb.store.dump(format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+            statements = list(kb.store)
         else:
-            triples = kb.store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
-                                     use_default_graph_as_union=True)
-            prefixes = PREFIXES if fmt != "nt" else None
-            out = ox.serialize(triples, format=_ox_format(fmt), prefixes=prefixes)
+            statements = list(kb.store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+                                             use_default_graph_as_union=True))
+        statements = ordered(statements)
+        prefixes = None
+        if fmt in ("turtle", "trig"):
+            prefixes = plain_prefixes(statements, PREFIXES)
+        elif fmt == "xml":
+            prefixes = PREFIXES
+        out = ox.serialize(statements, format=_ox_format(fmt), prefixes=prefixes)
     except (ValueError, OSError) as err:
         raise DdkbError(f"cannot write the KB as {fmt}: {' '.join(str(err).split())}") from None
     return out.decode("utf-8")
