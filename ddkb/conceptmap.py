@@ -402,6 +402,13 @@ def vis_options(n_nodes: int, physics: bool) -> dict[str, Any]:
     return options
 
 
+def _node_colour(colour: str, border: str | None = None) -> dict[str, Any]:
+    """vis-network colour object of a node: fill, border, highlighted and hovered."""
+    return {"background": colour, "border": border or _shade(colour, .7),
+            "highlight": {"background": _shade(colour, 1.35), "border": "#1f2933"},
+            "hover": {"background": _shade(colour, 1.2), "border": "#1f2933"}}
+
+
 class _IndexedIds(list):
     """A list with O(1) ``in``, for pyvis's ``Network.node_ids``.
 
@@ -439,18 +446,20 @@ def map_payload(G: nx.MultiDiGraph, *, physics: bool | None = None) -> dict[str,
     net.node_ids = _IndexedIds()
     legend: Counter[str] = Counter()
     class_labels: dict[str, str] = {}
+    groups: dict[tuple[str, str], str] = {}
     doubtful = 0
     for iri, data in sorted(G.nodes(data=True), key=lambda item: item[0]):
         cls = data.get("cls") or "Concept"
-        colour, shape = class_style(cls)
+        shape = class_style(cls)[1]
         legend[cls] += 1
         class_labels.setdefault(cls, _class_label(G, data))
         doubt = doubt_level(data.get("status", ""))
         doubtful += doubt in ("not-supported", "contradicted")
+        # the colours live once per (class, doubt) in options.groups; pyvis drops a
+        # node's own colour when it has a group
+        group = groups.setdefault((cls, doubt), f"g{len(groups)}")
         extra: dict[str, Any] = {
-            "color": {"background": colour, "border": DOUBT_BORDER.get(doubt, _shade(colour, .7)),
-                      "highlight": {"background": _shade(colour, 1.35), "border": "#1f2933"},
-                      "hover": {"background": _shade(colour, 1.2), "border": "#1f2933"}},
+            "group": group,
             "ddkb": {"curie": data.get("curie", iri), "cls": cls,
                      "classLabel": class_labels[cls], "types": list(data.get("types", [])),
                      "definition": data.get("definition", ""),
@@ -482,7 +491,10 @@ def map_payload(G: nx.MultiDiGraph, *, physics: bool | None = None) -> dict[str,
                      smooth=smooth[(u, v, key)],
                      ddkb={"curie": key, "sources": list(data.get("sources", []))}, **extra)
 
-    net.options = vis_options(n, use_physics)
+    options = vis_options(n, use_physics)
+    options["groups"] = {gid: {"color": _node_colour(class_style(cls)[0], DOUBT_BORDER.get(doubt))}
+                         for (cls, doubt), gid in groups.items()}
+    net.options = options
     nodes, edges, _heading, _height, _width, options = net.get_network_data()
     return {
         "nodes": nodes,

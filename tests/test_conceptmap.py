@@ -134,7 +134,10 @@ def test_nodes_are_styled_by_class_with_a_legend_and_doubt_flag(lagoon_kb):
     data = data_block(build_map(lagoon_kb, focus="Lagoon drill", depth=3))
     by_id = {n["id"].removeprefix(EX): n for n in data["nodes"]}
     assert by_id["trust"]["shape"] == by_id["goodwill"]["shape"] == "diamond"
-    assert by_id["trust"]["color"]["background"] == by_id["goodwill"]["color"]["background"]
+    assert by_id["trust"]["group"] == by_id["goodwill"]["group"] != by_id["drill"]["group"]
+    groups = data["options"]["groups"]
+    assert groups[by_id["trust"]["group"]]["color"]["background"] != \
+        groups[by_id["drill"]["group"]]["color"]["background"]
     assert by_id["escalation"]["shape"] != by_id["trust"]["shape"]
     legend = {entry["cls"]: entry["count"] for entry in data["legend"]}
     assert legend == {"Outcome": 3, "ExerciseAndTraining": 1, "Risk": 1, "Mitigation": 1,
@@ -142,7 +145,9 @@ def test_nodes_are_styled_by_class_with_a_legend_and_doubt_flag(lagoon_kb):
     assert all(entry["label"][:1].isupper() for entry in data["legend"])
     claimed = by_id["claimed"]
     assert claimed["ddkb"]["doubt"] == "not-supported"
-    assert claimed["shapeProperties"]["borderDashes"] and claimed["color"]["border"] == "#d62728"
+    assert claimed["shapeProperties"]["borderDashes"]
+    assert groups[claimed["group"]]["color"]["border"] == "#d62728"
+    assert groups[by_id["trust"]["group"]]["color"]["border"] != "#d62728"
     assert "shapeProperties" not in by_id["trust"]
     assert data["doubtful"] == 1
     assert by_id["drill"]["ddkb"]["bundled"] is False
@@ -267,3 +272,9 @@ def test_real_subprocess(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "7 concepts" in proc.stderr
     assert not (tmp_path / "no.html").exists()
+
+
+def test_template_placeholders_in_data_are_not_expanded(lagoon_kb):
+    page = build_map(lagoon_kb, focus="Lagoon drill", depth=0, title="{{ vis_js }} {{ data_json }}")
+    assert "<title>{{ vis_js }} {{ data_json }}</title>" in page
+    assert page.count("@license") == 1  # vis-network inlined once, not again via the title

@@ -123,14 +123,18 @@
     network.once("stabilizationIterationsDone", function () {
       state.stabilizedMs = performance.now();
       network.setOptions({ physics: { enabled: false } });
-      network.fit({ animation: false });
     });
   }
   network.on("afterDrawing", function () {
-    if (state.ready || (data.physics && state.stabilizedMs === null)) { return; }
-    state.ready = true;
-    state.drawnMs = performance.now();
-    document.body.setAttribute("data-ddkb-ready", "true");
+    if (state.drawnMs !== null || (data.physics && state.stabilizedMs === null)) { return; }
+    state.drawnMs = performance.now();  // the settled map is on screen
+    // fit again now that every node and label has been measured by a drawing
+    // (vis-network's own fit runs on the sizes from before stabilisation)
+    window.setTimeout(function () {
+      network.fit({ animation: false });
+      state.ready = true;
+      document.body.setAttribute("data-ddkb-ready", "true");
+    }, 0);
   });
 
   /* -- search --------------------------------------------------------------- */
