@@ -232,6 +232,16 @@ def test_cli_map_filters_and_group_level_data(cli, runner, tmp_path):
     assert "enables" in {e["label"] for e in data["edges"]}
 
 
+def test_cli_no_physics_precomputes_the_layout(cli, runner, tmp_path):
+    out = tmp_path / "fixed.html"
+    result = runner.invoke(cli, ["map", "--data", str(FIXTURE), "--focus", "Lagoon drill",
+                                 "--no-physics", "-o", str(out)])
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "(precomputed layout)" in result.output
+    data = data_block(out.read_text(encoding="utf-8"))
+    assert data["physics"] is False and all("x" in n and "y" in n for n in data["nodes"])
+
+
 def test_cli_max_nodes_is_one_line_exit_2_nothing_written(cli, runner, tmp_path):
     out = tmp_path / "big.html"
     result = runner.invoke(cli, ["map", "--data", str(FIXTURE), "--focus", "Lagoon drill",

@@ -165,6 +165,26 @@ def test_tooltip_shows_definition_type_sources_and_doubt(opened):
     assert opened.page.evaluate("document.querySelector('#ddkb-tooltip .ddkb-doubt') !== null")
 
 
+def test_edge_tooltip_names_the_relation_and_both_ends(opened):
+    page = opened.page
+    edge_id = page.evaluate("""(ids) => window.ddkbMap.edges.get({filter: e =>
+        e.from === ids[0] && e.to === ids[1]})[0].id""", [EX + "drill", EX + "escalation"])
+    x, y = page.evaluate("""(id) => {
+        const net = window.ddkbMap.network;
+        const p = net.canvasToDOM(net.body.edges[id].edgeType.getPoint(0.5));
+        const box = document.querySelector('#ddkb-canvas canvas').getBoundingClientRect();
+        return [box.left + p.x, box.top + p.y];
+    }""", edge_id)
+    page.mouse.move(x + 30, y + 30)
+    page.mouse.move(x, y, steps=5)
+    page.wait_for_function("""() => !document.querySelector('#ddkb-tooltip').hidden &&
+        document.querySelector('#ddkb-tooltip').textContent.includes('has risk')""",
+        timeout=10_000)
+    text = page.text_content("#ddkb-tooltip")
+    assert "Lagoon drill → has risk → lagoon escalation" in text
+    assert "ddkb:hasRisk" in text
+
+
 def test_search_centres_and_selects_the_node(fresh):
     opened = fresh
     page = opened.page
