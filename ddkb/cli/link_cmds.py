@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -12,11 +13,15 @@ from .common import get_kb, kb_options, kb_settings
 @click.command()
 @click.option("--out", "out", type=click.Path(file_okay=False), default="dist",
               show_default=True, metavar="DIR", help="Folder to write the release files to.")
-@kb_options
+@click.option("--data", "data", multiple=True, metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Also include this RDF file in the release (repeatable).")
+@click.option("--allow-network", is_flag=True, default=None,
+              help="Allow fetching owl:imports of --data files.")
 @click.pass_context
 def release(ctx: click.Context, out: str, **options) -> None:
-    """Write versioned release files (RDF in every format, inferred closure, SSSOM
-    mappings, XML catalog) and a manifest.json with their sha256 to DIR.
+    """Write versioned release files (RDF in every format, the OWL 2 RL inferred
+    closure, SSSOM mappings, XML catalog) and a manifest.json with their sha256 to DIR.
 
     \b
     Examples:
