@@ -298,3 +298,18 @@ def test_notebook_iframe_draws_the_map(browser, lagoon_kb, tmp_path):
         assert page.problems == [] and page.network_requests() == []
     finally:
         page.close()
+
+
+def test_whole_bundled_kb_map_draws(browser, kb, tmp_path):
+    path = tmp_path / "bundled.html"
+    cmap = write_map(kb, path, max_nodes=None)
+    assert cmap.node_count > 50 and cmap.edge_count > cmap.node_count
+    page = Opened(browser, path)
+    try:
+        assert page.page.evaluate("ddkbMap.nodes.length") == cmap.node_count
+        assert page.page.evaluate("ddkbMap.edges.length") == cmap.edge_count
+        legend = page.page.locator("#ddkb-legend li").all_text_contents()
+        assert any("Outcome(" in item for item in legend)
+        assert page.problems == [] and page.network_requests() == []
+    finally:
+        page.close()
