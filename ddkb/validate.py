@@ -210,6 +210,8 @@ def _select(kb, sparql: str, graphs: list | None) -> list[dict[str, Any]]:
 
 def run_qc(kb, checks: list[QcCheck] | None = None) -> list[Violation]:
     """Run QC queries (default: every bundled one) and turn their rows into violations."""
+    import pyoxigraph as ox
+
     checks = qc_checks() if checks is None else checks
     graphs = _asserted_graphs(kb)
     labels = _labels(kb, graphs)
@@ -226,7 +228,7 @@ def run_qc(kb, checks: list[QcCheck] | None = None) -> list[Violation]:
             found.append(Violation(
                 check=f"qc:{check.name}",
                 focus=_term_text(focus) if focus is not None else "(none)",
-                focus_label=labels.get(getattr(focus, "value", None)),
+                focus_label=labels.get(focus.value) if isinstance(focus, ox.NamedNode) else None,
                 path=_term_text(row["path"]) if row.get("path") is not None else None,
                 message=row["message"].value if row.get("message") is not None else check.title,
             ))

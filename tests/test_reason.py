@@ -14,6 +14,7 @@ from conftest import require_program
 import ddkb
 from ddkb import paths
 from ddkb.errors import InputError
+from ddkb.kb import KnowledgeBase
 from ddkb.namespaces import DDKB, INFERRED_GRAPH, OWL, RDF, RDFS, XSD
 from ddkb.reason import closure_graph, inferred_graph_name, inferred_nquads
 
@@ -24,7 +25,12 @@ INSTRUMENTS = "SELECT ?i WHERE { ?i a ddkb:Instrument }"
 
 
 def _nquads(*files: Path) -> bytes:
-    return ddkb.load(data=list(files)).store.dump(format=ox.RdfFormat.N_QUADS)
+    """The bundled ontology and sources plus ``files`` as N-Quads (small and fast to reason on)."""
+    store = ox.Store()
+    for path in [paths.ontology_dir() / "ddkb.ttl", paths.kb_dir() / "sources.ttl", *files]:
+        store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE,
+                        to_graph=ox.NamedNode(path.resolve().as_uri()))
+    return store.dump(format=ox.RdfFormat.N_QUADS)
 
 
 def _triples(ntriples: bytes) -> list[tuple[str, str, str]]:
@@ -40,7 +46,16 @@ def rdfs_kb():
 
 @pytest.fixture(scope="module")
 def owlrl_kb():
-    return ddkb.load(data=[GOOD], infer="owlrl")
+    """Ontology, sources and good.ttl with their OWL RL closure in its own graph.
+
+    (The loader's own ``infer`` wiring is exercised with RDFS on the whole KB.)
+    """
+    data = _nquads(GOOD)
+    store = ox.Store()
+    store.load(data, format=ox.RdfFormat.N_QUADS)
+    store.load(inferred_nquads(data, "owlrl"), format=ox.RdfFormat.N_TRIPLES,
+               to_graph=ox.NamedNode(inferred_graph_name("owlrl")))
+    return KnowledgeBase(store, [], "owlrl")
 
 
 def _values(rows, name="i") -> set[str]:
@@ -112,8 +127,9 @@ def test_closure_graph_holds_asserted_and_inferred():
     from rdflib import RDF as R
     from rdflib import URIRef
 
-    kb = ddkb.load(data=[GOOD])
-    g = closure_graph(kb, "rdfs")
+    store = ox.Store()
+    store.load(_nquads(GOOD), format=ox.RdfFormat.N_QUADS)
+    g = closure_graph(KnowledgeBase(store, []), "rdfs")
     hotline = URIRef(DDKB + "fixture-hotline")
     assert (hotline, R.type, URIRef(DDKB + "ConfidenceBuildingMeasure")) in g
     assert (hotline, R.type, URIRef(DDKB + "Instrument")) in g
@@ -127,8 +143,8 @@ def test_inference_never_modifies_the_bundled_files():
     files = paths.bundled_rdf_files() + [GOOD]
     before = _digest(files)
     mtimes = {str(p): p.stat().st_mtime_ns for p in files}
-    for mode in ("rdfs", "owlrl"):
-        ddkb.load(data=[GOOD], infer=mode, use_cache=False)
+    kb = ddkb.load(data=[GOOD], infer="rdfs", use_cache=False)
+    assert ox.NamedNode(inferred_graph_name("rdfs")) in set(kb.store.named_graphs())
     assert _digest(files) == before
     assert {str(p): p.stat().st_mtime_ns for p in files} == mtimes
     assert not any("inferred" in p.name for p in paths.kb_dir().rglob("*"))

@@ -1,22 +1,26 @@
 """Validation: SHACL shapes and QC queries over the bundled KB and broken fixtures.
 
-Each broken fixture in ``tests/fixtures/validate/`` is loaded beside the bundled
-KB and the clean slice ``good.ttl``, and must produce exactly the expected
-(check, focus) pairs on the fixture's own nodes -- no more, no fewer.
+Each broken fixture in ``tests/fixtures/validate/`` is loaded with the bundled
+ontology and sources and the clean slice ``good.ttl`` (not the whole bundled KB,
+to keep the tests fast), and must produce exactly the expected (check, focus)
+pairs on the fixture's own nodes -- no more, no fewer. The CLI tests load the
+fixtures beside the whole bundled KB.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
-import ddkb
 from ddkb import paths
+from ddkb.kb import KnowledgeBase
 from ddkb.validate import (
     Violation,
     qc_checks,
@@ -47,6 +51,7 @@ CASES: dict[str, set[tuple[str, str]]] = {
     "orphan.ttl": {("qc:orphan-concept-violation", "ddkb:fixture-orphan")},
     "dangling.ttl": {
         ("qc:dangling-reference-violation", "ddkb:fixture-trsut"),
+        ("qc:undeclared-resource-violation", "ddkb:fixture-trsut"),
         ("qc:range-violation", "ddkb:fixture-hotline"),
         ("shacl:fosters-shape", "ddkb:fixture-hotline"),
     },
@@ -80,13 +85,18 @@ CASES: dict[str, set[tuple[str, str]]] = {
         ("qc:class-or-property-without-definition-violation", "ddkb:FixtureClass"),
     },
     "concept-without-ddkb-class.ttl": {("shacl:SkosConceptShape", "ddkb:fixture-untyped")},
-    "concept-bad-source.ttl": {("shacl:ConceptShape", "ddkb:fixture-vague")},
-    "contradicted-without-correction.ttl": {("shacl:VerificationStatusValueShape", CLAIM_ER)},
+    "concept-bad-source.ttl": {
+        ("shacl:ConceptShape", "ddkb:fixture-vague"),
+        ("qc:undeclared-resource-violation", "ddkb:fixture-scheme"),
+    },
+    "contradicted-without-correction.ttl": {("shacl:CheckedStatementShape", CLAIM_ER)},
     "claim-incomplete.ttl": {
         ("shacl:ClaimShape", CLAIM_ER),
         ("shacl:VerificationStatusValueShape", CLAIM_ER),
+        ("shacl:CheckedStatementShape", CLAIM_ER),
         ("shacl:verificationStatus-shape", CLAIM_ER),
         ("qc:dangling-reference-violation", "ddkb:status-fixture-maybe"),
+        ("qc:undeclared-resource-violation", "ddkb:status-fixture-maybe"),
         ("qc:range-violation", CLAIM_ER),
     },
     "section-not-in-seed.ttl": {
@@ -95,22 +105,31 @@ CASES: dict[str, set[tuple[str, str]]] = {
         ("qc:range-violation", "src:fixture-section"),
     },
     "ontology-header.ttl": {("shacl:OntologyHeaderShape", "ddkb:ontology")},
+    "undeclared-resource.ttl": {("qc:undeclared-resource-violation", "ddkb:fixture-hotlyne")},
 }
 
 
-def _load(*files: Path):
-    return ddkb.load(data=[GOOD, *files])
+def _small_kb(*files: Path) -> KnowledgeBase:
+    """The bundled ontology and sources, good.ttl and ``files`` (no bundled concepts)."""
+    store = ox.Store()
+    base = [paths.ontology_dir() / "ddkb.ttl", paths.kb_dir() / "sources.ttl",
+            FIX / "base.ttl", GOOD, *files]
+    for path in base:
+        store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE,
+                        to_graph=ox.NamedNode(path.resolve().as_uri()))
+    return KnowledgeBase(store, [])
+
+
+@functools.cache
+def _report(*names: str):
+    """The validation report of the small KB plus the named fixtures (computed once)."""
+    return validate(_small_kb(*(FIX / n for n in names)))
 
 
 def _fixture_problems(report, extra_focus: set[str] = frozenset()) -> set[tuple[str, str]]:
     """(check, focus) of the violations on fixture nodes (the bundled KB's own are ignored)."""
     return {(v.check, v.focus) for v in report.violations
             if "fixture" in v.focus or v.focus in extra_focus}
-
-
-@pytest.fixture(scope="module")
-def good_report():
-    return validate(_load())
 
 
 # -- the bundled KB ------------------------------------------------------------
@@ -130,15 +149,17 @@ def test_qc_query_returns_no_rows_on_bundled_kb(kb, check):
         f"{r.get('focus')}: {r['message'].value}" for r in rows[:10])
 
 
-def test_good_fixture_is_clean(good_report):
-    assert _fixture_problems(good_report) == set(), good_report.to_text()
+def test_good_fixture_is_clean():
+    report = _report()
+    assert report.conforms, report.to_text()
+    assert report.violations == []
 
 
 # -- each check catches its broken fixture ---------------------------------------
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_broken_fixture_is_caught(name):
-    report = validate(_load(FIX / name))
+    report = _report(name)
     expected = CASES[name]
     found = _fixture_problems(report, {focus for _, focus in expected})
     assert found == expected, report.to_text()
@@ -150,13 +171,14 @@ def test_every_qc_query_and_key_shape_has_a_broken_fixture():
     for check in qc_checks():
         assert f"qc:{check.name}" in covered, f"no fixture breaks {check.name}"
     for shape in ("SkosConceptShape", "ConceptShape", "ClaimShape", "SourceSectionShape",
-                  "VerificationStatusValueShape", "OntologyHeaderShape", "fosters-shape",
+                  "VerificationStatusValueShape", "CheckedStatementShape",
+                  "OntologyHeaderShape", "fosters-shape",
                   "mitigates-shape"):
         assert f"shacl:{shape}" in covered
 
 
 def test_violation_carries_label_path_and_message():
-    report = validate(_load(FIX / "range.ttl"))
+    report = _report("range.ttl")
     qc = [v for v in report.violations if v.check == "qc:range-violation"
           and v.focus == "ddkb:fixture-exercise"]
     assert qc == [Violation(
@@ -172,28 +194,35 @@ def test_violation_carries_label_path_and_message():
     assert "ddkb:fixture-state" in shacl[0].message
 
 
-def test_status_message_names_the_status():
-    report = validate(_load(FIX / "contradicted-without-correction.ttl"))
-    paths = {v.path for v in report.violations
-             if v.check == "shacl:VerificationStatusValueShape"}
-    assert paths == {"ddkb:correction", "ddkb:evidence"}
-    assert all("ddkb:status-contradicted" in v.message for v in report.violations
-               if v.check == "shacl:VerificationStatusValueShape")
+def test_checked_statement_needs_correction_and_evidence():
+    report = _report("contradicted-without-correction.ttl")
+    found = {v.path: v.message for v in report.violations}
+    assert set(found) == {"ddkb:correction", "ddkb:evidence"}
+    assert "other than supported or unverified" in found["ddkb:correction"]
+    assert "evidence it was checked against" in found["ddkb:evidence"]
 
 
 def test_inferred_triples_do_not_hide_violations():
-    # RDFS would infer "fixture-hotline a ddkb:Mitigation" from the domain of
-    # ddkb:mitigates; validation looks at asserted triples only.
-    kb = ddkb.load(data=[GOOD, FIX / "domain.ttl"], infer="rdfs")
-    report = validate(kb)
-    assert ("qc:domain-violation", "ddkb:fixture-hotline") in _fixture_problems(report)
-    assert ("shacl:mitigates-shape", "ddkb:fixture-hotline") in _fixture_problems(report)
+    # RDFS infers "fixture-hotline a ddkb:Mitigation" from the domain of
+    # ddkb:mitigates; validation looks at the asserted graphs only.
+    from ddkb.reason import inferred_graph_name, inferred_nquads
+
+    kb = _small_kb(FIX / "domain.ttl")
+    inferred = inferred_nquads(kb.store.dump(format=ox.RdfFormat.N_QUADS), "rdfs")
+    assert b"<https://w3id.org/ddkb/fixture-hotline> " \
+           b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> " \
+           b"<https://w3id.org/ddkb/Mitigation> ." in inferred
+    kb.store.bulk_load(inferred, format=ox.RdfFormat.N_TRIPLES,
+                       to_graph=ox.NamedNode(inferred_graph_name("rdfs")))
+    found = _fixture_problems(validate(kb))
+    assert ("qc:domain-violation", "ddkb:fixture-hotline") in found
+    assert ("shacl:mitigates-shape", "ddkb:fixture-hotline") in found
 
 
 # -- the report ------------------------------------------------------------------
 
 def test_report_text_and_dict():
-    report = validate(_load(FIX / "orphan.ttl"))
+    report = _report("orphan.ttl")
     text = report.to_text()
     assert "qc:orphan-concept-violation (1)" in text
     assert 'ddkb:fixture-orphan "fixture orphan"' in text
@@ -207,7 +236,7 @@ def test_report_text_and_dict():
 
 
 def test_shacl_only_and_qc_only():
-    kb = _load(FIX / "orphan.ttl")
+    kb = _small_kb(FIX / "orphan.ttl")
     assert validate(kb, qc=False).violations == []  # orphans are a QC matter
     qc_only = validate(kb, shacl=False)
     assert qc_only.shapes == [] and len(qc_only.violations) == 1
@@ -269,9 +298,10 @@ def test_cli_violations_exit_1(runner, cli):
 
 def test_cli_group_data_option_and_json(runner, cli):
     result = runner.invoke(cli, ["--data", str(GOOD), "validate", "--format", "json",
-                                 "--data", str(FIX / "claim-not-asserted.ttl")])
+                                 "--no-shacl", "--data", str(FIX / "claim-not-asserted.ttl")])
     assert result.exit_code == 1
     data = json.loads(result.output)
+    assert data["shapes"] == [] and data["conforms"] is False
     assert [(v["check"], v["focus"]) for v in data["violations"]] == [
         ("qc:claim-not-asserted-violation", CLAIM_ER)]
 
@@ -288,7 +318,7 @@ def test_subprocess_validate():
     clean = subprocess.run([DDKB_BIN, "validate"], capture_output=True, text=True, timeout=300)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "conforms: 0 violation(s)" in clean.stdout
-    broken = subprocess.run([DDKB_BIN, "validate", "--data", str(GOOD),
+    broken = subprocess.run([DDKB_BIN, "validate", "--no-shacl", "--data", str(GOOD),
                              "--data", str(FIX / "orphan.ttl")],
                             capture_output=True, text=True, timeout=300)
     assert broken.returncode == 1
