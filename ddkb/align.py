@@ -1,8 +1,8 @@
 """Propose mappings from ddkb's concepts to another vocabulary, by their labels.
 
 A conservative lexical matcher: a wrong mapping costs more than a missed one.
-Labels are normalised (case, accents, punctuation, hyphens, plurals,
-British/American spelling), then compared; every pair gets the score of its best
+Labels are normalised (case, accents, punctuation, hyphens as spaces or joined,
+plurals, British/American spelling), then compared; every pair gets the score of its best
 label pair:
 
 ====================================================  =====  ===================
@@ -144,9 +144,12 @@ def _spelling(word: str) -> str:
     return word
 
 
-def tokens(label: str) -> list[str]:
-    """The normalised words of a label (see ``normalise``)."""
+def tokens(label: str, join_hyphens: bool = False) -> list[str]:
+    """The normalised words of a label (see ``normalise``); with ``join_hyphens``
+    hyphenated words are written as one ("peace-keeping" -> "peacekeeping")."""
     text = unicodedata.normalize("NFKD", label)
+    if join_hyphens:
+        text = re.sub(r"(?<=\w)[\-\u2010-\u2015](?=\w)", "", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
     text = text.replace("&", " and ").replace("'s", "").replace("\u2019s", "")
     for prefix in JOINABLE:  # "counter-terrorism", "counter terrorism" -> "counterterrorism"
@@ -163,6 +166,22 @@ def normalise(label: str) -> str:
     'counterterrorism'
     """
     return " ".join(tokens(label))
+
+
+def joined(label: str) -> str:
+    """``normalise`` with hyphenated words joined: the key that makes "Peace-keeping"
+    equal "peacekeeping" (and "e-mail" equal "email").
+
+    >>> joined("Peace-keeping operations")
+    'peacekeeping operation'
+    """
+    return " ".join(tokens(label, join_hyphens=True))
+
+
+def same_label(a: str, b: str) -> bool:
+    """True if two labels are the same after normalisation, hyphens as spaces or joined."""
+    na, nb = normalise(a), normalise(b)
+    return bool(na) and (na == nb or joined(a) == joined(b))
 
 
 def content_words(label: str) -> frozenset[str]:
@@ -236,7 +255,7 @@ def score_labels(ours: tuple[str, str], theirs: tuple[str, str]) -> tuple[float,
     """Score one label pair; returns (score, how). 0.0 means no match."""
     (a, a_prop), (b, b_prop) = ours, theirs
     roles = (LABEL_ROLES[a_prop], LABEL_ROLES[b_prop])
-    if normalise(a) == normalise(b) and normalise(a):
+    if same_label(a, b):
         if roles == ("pref", "pref"):
             if a.strip().casefold() == b.strip().casefold():
                 return SCORE_PREF_EXACT, "same preferred label"
@@ -294,14 +313,14 @@ def match(ours: list[Term], theirs: list[Term], threshold: float = 0.9,
     index: dict[str, list[Term]] = {}
     for t in theirs:
         for text, _ in t.labels:
-            for key in {normalise(text), " ".join(sorted(content_words(text)))}:
+            for key in {normalise(text), joined(text), " ".join(sorted(content_words(text)))}:
                 if key:
                     index.setdefault(key, []).append(t)
     cands = []
     for o in ours:
         seen: set[str] = set()
         for text, _ in o.labels:
-            for key in {normalise(text), " ".join(sorted(content_words(text)))}:
+            for key in {normalise(text), joined(text), " ".join(sorted(content_words(text)))}:
                 for t in index.get(key, ()):
                     if t.iri in seen or t.iri == o.iri:
                         continue
@@ -362,6 +381,17 @@ def _curie_for(iri: str, prefixes: dict[str, str], used: dict[str, str]) -> str:
     return f"ns{n}:{local}"
 
 
+def mapping_date() -> str:
+    """Today's UTC date, or the date of ``$SOURCE_DATE_EPOCH`` when set (the
+    reproducible-builds convention), so that documented output can be reproduced."""
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date().isoformat()
+    return datetime.now(timezone.utc).date().isoformat()
+
+
 def to_mapping_set(cands: list[Candidate], other_name: str, prefixes: dict[str, str],
                    threshold: float) -> MappingSet:
     """Wrap candidates in an SSSOM mapping set (justification semapv:LexicalMatching)."""
@@ -396,7 +426,7 @@ def to_mapping_set(cands: list[Candidate], other_name: str, prefixes: dict[str, 
         "mapping_set_description": (
             f"Lexical mapping candidates between ddkb concepts and {Path(other_name).name} "
             f"(ddkb align, threshold {threshold}); review before use."),
-        "mapping_date": datetime.now(timezone.utc).date().isoformat(),
+        "mapping_date": mapping_date(),
     }
     return MappingSet(f"ddkb-{stem}.sssom.tsv", metadata, list(ALIGN_COLUMNS), rows)
 
