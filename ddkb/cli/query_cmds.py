@@ -92,6 +92,12 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, name:
       ddkb query -n fosters -p instrument="joint military exercise"
       ddkb query -f my.rq --format csv -o answer.csv
       ddkb query "CONSTRUCT WHERE { ?s ddkb:fosters ?o }" --format nt
+
+    With a plain SPARQL query, -p binds a variable of the SELECT clause to an
+    <IRI> or CURIE, or else to a plain string.
+
+    Exit codes: 0 ok; 1 failed or stopped by --timeout; 2 bad usage or input
+    (syntax error, refused update or network access, unknown concept).
     """
     from ..results import format_result
 
