@@ -182,10 +182,10 @@ class ConceptIndex:
         import difflib
 
         key = normalise(text)
-        close = difflib.get_close_matches(key, list(labels), n=n * 2, cutoff=0.6)
-        if not close:  # a word of the name inside a label
-            words = set(key.split())
-            close = [k for k in labels if words & set(k.split())][: n * 2]
+        words = set(key.split())
+        sharing = [k for k in labels if words & set(k.split())]  # a word of the name in a label
+        close = difflib.get_close_matches(key, sharing, n=n, cutoff=0.3)
+        close += difflib.get_close_matches(key, list(labels), n=n * 2, cutoff=0.6)
         out: list[str] = []
         for k in close:
             if labels[k] not in out:
