@@ -489,6 +489,8 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
     Raises DataFileError (one line: file, line, problem) for a missing or
     broken file and InputError for a bad option value.
     """
+    if isinstance(data, (str, Path)):  # one file given on its own
+        data = [data]
     if infer in ("", "none"):
         infer = None
     if infer is not None and infer not in INFER_MODES:
