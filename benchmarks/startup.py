@@ -32,7 +32,7 @@ RDFLIB_SCRIPT = """
 import sys
 import rdflib
 from rdflib.util import guess_format
-g = rdflib.Dataset()
+g = rdflib.Dataset(default_union=True)  # the same union default graph as ddkb
 for path in sys.argv[1:]:
     fmt = guess_format(path) or "turtle"
     g.graph(rdflib.URIRef("file://" + path)).parse(path, format=fmt)
