@@ -108,6 +108,7 @@ class KnowledgeBase:
         self._index = None
         self._labels: dict[str, str] | None = None
         self._label_rows: list[tuple[str, str, str, str]] | None = None
+        self._label_memo: dict[str, str | None] = {}
 
     # -- querying -------------------------------------------------------------
     def raw_query(self, sparql: str, substitutions: dict[str, Any] | None = None, *,
@@ -257,14 +258,24 @@ class KnowledgeBase:
 
     def label(self, iri: str) -> str:
         """A readable label for ``iri``: English prefLabel, other label, else its CURIE."""
-        if self._labels is None:
-            self._labels = _label_map(self)
-        found = self._labels.get(str(iri))
+        found = self._own_label(str(iri))
         if found is not None:
             return found
         from .namespaces import curie
 
         return curie(str(iri))
+
+    def _own_label(self, iri: str) -> str | None:
+        """The best skos:prefLabel / rdfs:label of ``iri`` or None.
+
+        Before the full label map exists (it is built for concept lookup), a
+        few direct index look-ups are far cheaper than reading every label.
+        """
+        if self._labels is None:
+            if iri not in self._label_memo:
+                self._label_memo[iri] = _best_label(self.store, iri)
+            return self._label_memo[iri]
+        return self._labels.get(iri)
 
     def label_rows(self) -> list[tuple[str, str, str, str]]:
         """(iri, label, kind, language) of every pref/alt/rdfs label (read once)."""
@@ -276,8 +287,13 @@ class KnowledgeBase:
 
     def has_label(self, iri: str) -> bool:
         """True if ``iri`` has a skos:prefLabel or rdfs:label."""
-        self.label(iri)
-        return str(iri) in (self._labels or {})
+        return self._own_label(str(iri)) is not None
+
+    def build_label_map(self) -> dict[str, str]:
+        """Every labelled IRI -> its display label (read once; used by concept lookup)."""
+        if self._labels is None:
+            self._labels = _label_map(self)
+        return self._labels
 
     def concept(self, name: str):
         """The :class:`~ddkb.concepts.ConceptCard` of a concept (any name lookup accepts)."""
@@ -350,6 +366,31 @@ def _read_result(result: Any, kind: str, cap: int | None) -> QueryResult:
     return QueryResult("select", variables=names, rows=rows)
 
 
+_SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
+_RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+
+
+def _label_rank(kind_rank: int, lang: str) -> int:
+    return kind_rank + (0 if lang in ("", "en") or lang.startswith("en-") else 1)
+
+
+def _best_label(store: ox.Store, iri: str) -> str | None:
+    """The label :func:`_label_map` would give ``iri``, read from the store's indexes."""
+    try:
+        subject = ox.NamedNode(iri)
+    except ValueError:
+        return None
+    best: tuple[int, str] | None = None
+    for kind_rank, prop in ((0, _SKOS_PREF), (2, _RDFS_LABEL)):
+        for quad in store.quads_for_pattern(subject, ox.NamedNode(prop), None):
+            obj = quad.object
+            if isinstance(obj, ox.Literal):
+                key = (_label_rank(kind_rank, obj.language or ""), obj.value)
+                if best is None or key < best:
+                    best = key
+    return best[1] if best else None
+
+
 def _label_map(kb: KnowledgeBase) -> dict[str, str]:
     """IRI -> display label: English (or untagged) prefLabel, other prefLabel, rdfs:label."""
     rank = {"pref": 0, "rdfs": 2}
@@ -357,7 +398,7 @@ def _label_map(kb: KnowledgeBase) -> dict[str, str]:
     for iri, text, kind, lang in kb.label_rows():
         if kind not in rank:
             continue
-        key = (rank[kind] + (0 if lang in ("", "en") or lang.startswith("en-") else 1), text)
+        key = (_label_rank(rank[kind], lang), text)
         old = best.get(iri)
         if old is None or key < old:
             best[iri] = key

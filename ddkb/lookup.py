@@ -127,7 +127,8 @@ class ConceptIndex:
         classes = {r["s"].value for r in kb.raw_query(_CLASSES_QUERY)}
         entries = [Entry(iri, text, kind, iri in classes)
                    for iri, text, kind, _ in kb.label_rows()]
-        primary = {e.iri: kb.label(e.iri) for e in entries}
+        labels = kb.build_label_map()
+        primary = {e.iri: labels.get(e.iri) or kb.label(e.iri) for e in entries}
         return cls(entries, primary)
 
     def resolve(self, name: str, *, classes_only: bool = False) -> str:
