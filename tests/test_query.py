@@ -285,3 +285,10 @@ def test_cli_queries_lists_names_and_params(runner, cli):
     assert fosters["params"][0] == {"name": "instrument", "kind": "concept", "required": True,
                                     "default": None, "description": fosters["params"][0][
                                         "description"]}
+
+
+def test_cli_limit_and_stdin(runner, cli):
+    res = runner.invoke(cli, ["query", "-f", "-", "--limit", "2", "--format", "csv"],
+                        input="SELECT ?c WHERE { ?c a owl:Class } ORDER BY ?c")
+    assert res.exit_code == 0, res.stderr
+    assert len(res.stdout.splitlines()) == 3 and "Warning" not in res.stderr
