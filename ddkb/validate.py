@@ -323,9 +323,9 @@ def run_shacl(kb, shapes=None) -> tuple[list[Violation], list[str], int]:
     from rdflib.namespace import SH
 
     shapes = shapes_graph() if shapes is None else shapes
-    data = data_graph(kb)
+    data = data_graph(kb)  # a fresh graph, so pyshacl may work on it in place (no copy)
     _conforms, results, text = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", advanced=True,
+        data, shacl_graph=shapes, inference="none", advanced=True, inplace=True,
         allow_warnings=True, meta_shacl=False, abort_on_first=False)
     if not hasattr(results, "subjects"):  # pyshacl reports a broken shapes graph this way
         raise InputError(f"the SHACL shapes cannot be used: {text.strip().splitlines()[-1]}")
