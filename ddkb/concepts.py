@@ -313,7 +313,12 @@ def stats(kb) -> dict[str, Any]:
 
 
 # -- rendering (strings; the CLI prints them) ----------------------------------------
-def _rel_line(rel: Relation, markdown: bool = False) -> str:
+def _rel_line(rel: Relation, notes: dict[tuple[str, str], int], markdown: bool = False) -> str:
+    """One relation; its correction and evidence become a numbered note.
+
+    Many claims of one doubtful case study share the same correction, so the
+    card prints each distinct note once, at the end, and refers to it by number.
+    """
     other = rel.other_label if rel.other_is_literal else f"{rel.other_label} ({curie(rel.other)})"
     if markdown and not rel.other_is_literal:
         other = f"**{rel.other_label}** (`{curie(rel.other)}`)"
@@ -321,16 +326,32 @@ def _rel_line(rel: Relation, markdown: bool = False) -> str:
     if rel.inferred:
         parts.append("[inferred]")
     if rel.status:
-        parts.append(f"[{rel.status}]")
+        status = rel.status
+        if rel.correction or rel.evidence:
+            key = (rel.correction or "", rel.evidence or "")
+            number = notes.setdefault(key, len(notes) + 1)
+            status += f", see note {number}"
+        parts.append(f"[{status}]")
     if rel.sources:
         parts.append("-- source: " + "; ".join(rel.sources))
-    line = " ".join(parts)
-    indent = "\n  - " if markdown else "\n      "
-    if rel.correction:
-        line += f"{indent}correction: {rel.correction}"
-    if rel.evidence:
-        line += f"{indent}evidence: {rel.evidence}"
-    return line
+    return " ".join(parts)
+
+
+def _notes_lines(notes: dict[tuple[str, str], int], markdown: bool) -> list[str]:
+    if not notes:
+        return []
+    out = ["", "## Notes" if markdown else "Notes:"]
+    for (correction, evidence), number in notes.items():
+        lead = f"{number}. " if markdown else f"  [{number}] "
+        pad = "   " if markdown else "      "
+        lines = []
+        if correction:
+            lines.append(f"correction: {correction}")
+        if evidence:
+            lines.append(f"evidence: {evidence}")
+        out.append(lead + lines[0])
+        out += [pad + line for line in lines[1:]]
+    return out
 
 
 def render_card(card: ConceptCard, fmt: str = "text") -> str:
@@ -340,6 +361,7 @@ def render_card(card: ConceptCard, fmt: str = "text") -> str:
     if fmt == "json":
         return json.dumps(card.to_dict(), indent=1, ensure_ascii=False) + "\n"
     md = fmt == "markdown"
+    notes: dict[tuple[str, str], int] = {}
     out = [f"# {card.label}" if md else card.label, ""]
     field_lines = [("CURIE", f"`{card.curie}`" if md else card.curie), ("IRI", card.iri)]
     if card.alt_labels:
@@ -372,7 +394,8 @@ def render_card(card: ConceptCard, fmt: str = "text") -> str:
         for prop_label, rels in groups.items():
             out.append(f"### {prop_label}" if md else f"  {prop_label}:")
             for rel in rels:
-                out.append(("- " if md else "    - ") + _rel_line(rel, md))
+                out.append(("- " if md else "    - ") + _rel_line(rel, notes, md))
+    out += _notes_lines(notes, md)
     return "\n".join(out) + "\n"
 
 
