@@ -111,6 +111,10 @@ CASES: dict[str, set[tuple[str, str]]] = {
         ("qc:duplicate-definition-violation", "ddkb:fixture-confidence"),
     },
     "pref-alt-label-clash.ttl": {("qc:pref-alt-label-clash-violation", "ddkb:fixture-hotline")},
+    "texts-without-language.ttl": {
+        ("shacl:ClaimShape", CLAIM_ER),
+        ("shacl:CheckedStatementShape", CLAIM_ER),
+    },
 }
 
 
