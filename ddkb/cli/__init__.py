@@ -47,10 +47,7 @@ class LazyGroup(click.Group):
         if entry is None:
             return None
         module, attr, _ = entry
-        try:
-            return getattr(import_module(module), attr)
-        except (ImportError, AttributeError):  # a family not built yet
-            return None
+        return getattr(import_module(module), attr)
 
     def invoke(self, ctx: click.Context):
         """Turn library errors into one line on stderr and their exit code.
