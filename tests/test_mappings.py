@@ -73,16 +73,15 @@ def test_only_identifiers_from_the_reference_list(sets):
             assert row["mapping_justification"] == "semapv:ManualMappingCuration"
 
 
-def test_verified_wikidata_links_are_exact_except_oceania(sets):
+def test_verified_wikidata_links_are_exact(sets):
     rows = {r["subject_id"]: r for r in sets["ddkb-wikidata.sssom.tsv"].rows}
     assert rows["ddkb:nato"]["object_id"] == "wd:Q7184"
     assert rows["ddkb:military-exercise"]["object_id"] == "wd:Q357104"
     assert "Q831663" in rows["ddkb:military-exercise"]["comment"]  # the note is kept
     assert rows["ddkb:cybersecurity"]["object_label"] == "computer security"
-    assert rows["ddkb:pacific-islands"]["predicate_id"] == "skos:closeMatch"
-    others = [r for s, r in rows.items() if s != "ddkb:pacific-islands"]
-    assert len(others) == 12
-    assert {r["predicate_id"] for r in others} == {"skos:exactMatch"}
+    assert rows["ddkb:pacific-islands"]["object_id"] == "wd:Q538"
+    assert len(rows) == 13
+    assert {r["predicate_id"] for r in rows.values()} == {"skos:exactMatch"}
 
 
 def test_unreviewed_candidates_are_close_matches_with_lower_confidence(sets):
