@@ -53,3 +53,15 @@ def test_readme_examples_print_what_they_show(tmp_path):
     if stale:
         pytest.fail("README examples out of date (run tools/readme_examples.py --update): "
                     + "; ".join(stale))
+
+
+def test_readme_python_example_runs(tmp_path, monkeypatch, capsys):
+    text = README.read_text(encoding="utf-8")
+    api = text.split("## Python API", 1)[1].split("\n## ", 1)[0]
+    code = re.findall(r"```python\n(.*?)```", api, re.S)[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "contradicted" in out
+    assert "-mitigates-> accidental escalation" in out
+    assert "<script" in (tmp_path / "cbm.html").read_text(encoding="utf-8")
