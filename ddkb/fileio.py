@@ -10,6 +10,20 @@ from pathlib import Path
 from .errors import InputError
 
 
+def _final_mode(target: Path) -> int:
+    """The mode the output should get: the existing file's, else 0o666 less the umask.
+
+    ``mkstemp`` creates files readable by their owner only; a written map or
+    export must end up with the same permissions a plain ``open()`` would give.
+    """
+    try:
+        return target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomic(path: str | Path, data: str | bytes, *,
                  protect: Iterable[str | Path] = ()) -> Path:
     """Write ``data`` to ``path`` via a temporary file and a rename.
@@ -35,6 +49,7 @@ def write_atomic(path: str | Path, data: str | bytes, *,
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
     try:
+        os.fchmod(fd, _final_mode(target))
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
