@@ -110,6 +110,10 @@ CASES: dict[str, set[tuple[str, str]]] = {
         ("qc:duplicate-definition-violation", "ddkb:fixture-trust"),
         ("qc:duplicate-definition-violation", "ddkb:fixture-confidence"),
     },
+    "deprecated-without-replacement.ttl": {
+        ("qc:deprecated-without-replacement-violation", "ddkb:fixture-retired"),
+        ("qc:deprecated-without-replacement-violation", "ddkb:fixture-retired-twice"),
+    },
     "pref-alt-label-clash.ttl": {("qc:pref-alt-label-clash-violation", "ddkb:fixture-hotline")},
     "texts-without-language.ttl": {
         ("shacl:ClaimShape", CLAIM_ER),
