@@ -90,6 +90,24 @@ class QueryResult:
                 for row in self.rows]
 
 
+def _drop_empty_columns(result: QueryResult, names: list[str]) -> QueryResult:
+    """Drop the SELECT columns ``names`` that are unbound in every row.
+
+    A named query must project its parameters, so an optional parameter left
+    unset would show as a column that is always empty; a column the query
+    fills itself (e.g. ``?actor`` when no actor is asked for) is kept.
+    """
+    if result.kind != "select":
+        return result
+    drop = {i for i, v in enumerate(result.variables)
+            if v in names and all(row[i] is None for row in result.rows)}
+    if drop:
+        result.variables = [v for i, v in enumerate(result.variables) if i not in drop]
+        result.rows = [tuple(t for i, t in enumerate(row) if i not in drop)
+                       for row in result.rows]
+    return result
+
+
 class KnowledgeBase:
     """An RDF dataset over pyoxigraph, with the union of its graphs as default graph.
 
@@ -218,7 +236,8 @@ class KnowledgeBase:
                                      f"({param.description or param.kind})")
                 continue
             bound[param.name] = self.param_term(param.kind, value, param.name)
-        return self.query(named.text, params=bound, **options)
+        result = self.query(named.text, params=bound, **options)
+        return _drop_empty_columns(result, [p.name for p in named.params if p.name not in bound])
 
     def param_term(self, kind: str, value: str, name: str = "value") -> Any:
         """The RDF term for a user-typed parameter ``value`` of the given kind."""

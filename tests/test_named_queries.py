@@ -297,6 +297,16 @@ def test_needs_care_filter_by_status(kb):
         "not supported"}
 
 
+def test_unset_optional_parameter_is_not_an_empty_column(kb):
+    """An optional parameter left unset must not show as an always-empty column."""
+    unset = kb.run_named("needs-care")
+    assert unset.rows and "status" not in unset.variables
+    assert "status" in kb.run_named("needs-care", {"status": "contradicted"}).variables
+    assert "class" not in kb.run_named("concepts").variables
+    # a parameter column the query fills itself stays
+    assert "actor" in kb.run_named("actors").variables
+
+
 def test_threats_and_what_addresses_them(kb):
     rows = run(kb, "threats")
     assert rows and column(rows, "addressedBy")
