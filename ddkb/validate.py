@@ -37,6 +37,15 @@ SEVERITIES = ("violation", "warning", "info")
 _HEADER_RE = re.compile(r"^#\s*(?P<key>[A-Za-z_-]+)\s*:\s*(?P<value>.*?)\s*$")
 
 
+def _one_line(text: str) -> str:
+    """``text`` with every run of whitespace (line breaks too) as one space.
+
+    A user's label or literal value may hold line breaks; printed as is they would
+    break the one-problem-per-block layout of the text report.
+    """
+    return " ".join(text.split())
+
+
 @dataclass(frozen=True)
 class Violation:
     """One problem found by one check.
@@ -106,12 +115,12 @@ class ValidationReport:
         for check, items in self.by_check().items():
             lines.append(f"{check} ({len(items)})")
             for v in items:
-                label = f' "{v.focus_label}"' if v.focus_label else ""
+                label = f' "{_one_line(v.focus_label)}"' if v.focus_label else ""
                 sev = "" if v.severity == "violation" else f" [{v.severity}]"
-                lines.append(f"  {v.focus}{label}{sev}")
+                lines.append(f"  {_one_line(v.focus)}{label}{sev}")
                 if v.path:
                     lines.append(f"    path: {v.path}")
-                lines.append(f"    {v.message}")
+                lines.append(f"    {_one_line(v.message)}")
             lines.append("")
         lines.append(self.summary())
         return "\n".join(lines)

@@ -22,6 +22,7 @@ import pytest
 from ddkb import paths
 from ddkb.kb import KnowledgeBase
 from ddkb.validate import (
+    ValidationReport,
     Violation,
     qc_checks,
     relation_shapes,
@@ -252,6 +253,17 @@ def test_report_text_and_dict():
     assert data["violations"][0]["focus"] == "ddkb:fixture-orphan"
     assert data["violations"][0]["check"] == "qc:orphan-concept-violation"
     assert len(data["qc_checks"]) == len(qc_checks())
+
+
+def test_report_text_keeps_multiline_labels_on_one_line():
+    # a user's label (or a literal value quoted in a message) with line breaks
+    # must not split a problem's block in the text report
+    report = ValidationReport([Violation(
+        check="qc:orphan-concept-violation", focus="ex:x", focus_label="two\nlines",
+        path="skos:prefLabel", message='Bad value (value: "a\n\tb")')])
+    lines = report.to_text().splitlines()
+    assert '  ex:x "two lines"' in lines
+    assert '    Bad value (value: "a b")' in lines
 
 
 def test_shacl_only_and_qc_only():
