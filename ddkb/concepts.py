@@ -284,9 +284,14 @@ def stats(kb) -> dict[str, Any]:
                              "WHERE { ?s ?p ?o } }")[0]["n"].value)
     files = {f.graph: str(f.path) for f in kb.files}
     concepts = Counter()
+    # the generic types every concept also has would only repeat the total
     for r in kb.select("""SELECT ?t (COUNT(DISTINCT ?c) AS ?n) WHERE {
-            ?c a ?t ; skos:prefLabel ?l . FILTER(isIRI(?t)) } GROUP BY ?t"""):
+            ?c a ?t ; skos:prefLabel ?l . FILTER(isIRI(?t))
+            FILTER(?t NOT IN (skos:Concept, skos:ConceptScheme, owl:NamedIndividual))
+            } GROUP BY ?t"""):
         concepts[kb.label(r["t"].value)] += int(r["n"].value)
+    total_concepts = int(kb.select("SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { "
+                                   "?c a skos:Concept }")[0]["n"].value)
     props = {curie(r["p"].value): int(r["n"].value) for r in kb.select(
         "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY DESC(?n) ?p")}
     claims = int(kb.select("SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a ddkb:Claim }")
@@ -304,6 +309,7 @@ def stats(kb) -> dict[str, Any]:
         "triples": {"total": sum(per_graph.values()), "distinct": distinct,
                     "per_graph": [{"graph": g, "file": files.get(g), "triples": n}
                                   for g, n in sorted(per_graph.items())]},
+        "concepts": total_concepts,
         "concepts_per_class": dict(sorted(concepts.items(), key=lambda kv: (-kv[1], kv[0]))),
         "properties": props,
         "claims": {"total": claims,
@@ -423,7 +429,7 @@ def render_stats(data: dict[str, Any], fmt: str = "text") -> str:
            f"({t['distinct']} distinct in the union)"]
     for g in t["per_graph"]:
         out.append(f"  {g['triples']:>7}  {g['graph']}")
-    out.append("Concepts per class:")
+    out.append(f"Concepts (skos:Concept): {data['concepts']}, per class:")
     out += [f"  {n:>7}  {cls}" for cls, n in data["concepts_per_class"].items()]
     c = data["claims"]
     out.append(f"Claims: {c['total']}")

@@ -93,6 +93,9 @@ def test_stats(core_kb):
         "https://w3id.org/ddkb/status-contradicted")] >= 1
     assert data["properties"]["ddkb:fosters"] >= 1
     assert data["concepts_per_class"]["instrument"] >= 2
+    # generic types would only repeat the concept total, given once
+    assert not {"skos:Concept", "owl:NamedIndividual", "concept"} & set(data["concepts_per_class"])
+    assert data["concepts"] >= data["concepts_per_class"]["instrument"]
     assert data["sources"]["SourceSection"] >= 2
 
 
