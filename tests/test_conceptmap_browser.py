@@ -313,3 +313,20 @@ def test_whole_bundled_kb_map_draws(browser, kb, tmp_path):
         assert page.problems == [] and page.network_requests() == []
     finally:
         page.close()
+
+
+def test_legend_stays_in_view_beside_a_long_details_card(browser, kb, tmp_path):
+    # a focused map opens with the focus concept's card shown; "soft power" has
+    # a dozen source sections, which used to push the legend below the fold
+    path = tmp_path / "soft-power.html"
+    write_map(kb, path, focus="soft power", depth=1)
+    page = Opened(browser, path)
+    try:
+        page.page.wait_for_selector("#ddkb-details .ddkb-card", timeout=10_000)
+        assert "soft power" in page.page.text_content("#ddkb-details")
+        top = page.page.evaluate(
+            "document.querySelector('#ddkb-legend li').getBoundingClientRect().bottom")
+        assert top <= 800, "the legend's first entry is below the fold"
+        assert page.problems == []
+    finally:
+        page.close()
