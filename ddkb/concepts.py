@@ -268,11 +268,24 @@ def search(kb, text: str, limit: int = 20) -> list[SearchHit]:
     return hits[:limit]
 
 
+#: Schema types named in words, so a search hit on the ontology reads as such.
+_SCHEMA_KINDS = {OWL + "Class": "ontology class", RDFS + "Class": "ontology class",
+                 OWL + "ObjectProperty": "ontology property",
+                 OWL + "DatatypeProperty": "ontology property",
+                 OWL + "AnnotationProperty": "ontology property",
+                 RDF + "Property": "ontology property"}
+
+
 def _class_label(kb, types: list[str]) -> str:
-    """The most telling class: a ddkb class other than Concept, else any."""
+    """The most telling class: a ddkb class other than Concept, else any.
+
+    An ontology term says so in words ("ontology class", "ontology property").
+    """
     ranked = sorted(types, key=lambda t: (not t.startswith(DDKB), t == DDKB + "Concept",
-                                          t.startswith(SKOS), t))
-    return kb.label(ranked[0]) if ranked else ""
+                                          t.startswith(SKOS), t in _SCHEMA_KINDS, t))
+    if not ranked:
+        return ""
+    return _SCHEMA_KINDS.get(ranked[0]) or kb.label(ranked[0])
 
 
 # -- stats ------------------------------------------------------------------------------
@@ -414,7 +427,7 @@ def render_hits(hits: list[SearchHit], fmt: str = "table") -> str:
     from .results import markdown_table, text_table
 
     rows = [(str(h.score), h.curie, h.label, h.cls) for h in hits]
-    header = ("score", "curie", "label", "class")
+    header = ("score", "curie", "label", "kind")
     return markdown_table(header, rows) if fmt == "markdown" else text_table(header, rows)
 
 

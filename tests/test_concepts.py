@@ -79,6 +79,16 @@ def test_search_reports_the_class(core_kb):
     assert hit.cls == "instrument" and hit.curie == T + "harbour-visit"
 
 
+def test_search_names_ontology_terms_in_words(core_kb):
+    from ddkb.concepts import render_hits
+
+    kinds = {h.curie: h.cls for h in core_kb.search("fosters")}
+    assert kinds["ddkb:fosters"] == "ontology property"
+    hits = core_kb.search("instrument")
+    assert {h.curie: h.cls for h in hits}["ddkb:Instrument"] == "ontology class"
+    assert render_hits(hits).splitlines()[0].split() == ["score", "curie", "label", "kind"]
+
+
 def test_stats(core_kb):
     data = core_kb.stats()
     per_graph = {g["graph"]: g["triples"] for g in data["triples"]["per_graph"]}
