@@ -93,7 +93,6 @@ def release(out: str | Path = "dist", *, data: list[str | Path] | tuple = (),
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
     kb = kbmod.load(data, allow_network=allow_network)
     version = release_version(kb)
     stem = f"ddkb-{version}"
@@ -111,6 +110,7 @@ def release(out: str | Path = "dist", *, data: list[str | Path] | tuple = (),
     for mset in sets:
         files[mset.name] = mappings.format_sssom(mset)
     files["catalog-v001.xml"] = _catalog(version, stem + ".rdf")
+    out.mkdir(parents=True, exist_ok=True)  # only once every artefact could be built
     entries = []
     for name, content in files.items():
         payload = content.encode("utf-8") if isinstance(content, str) else content

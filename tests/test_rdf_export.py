@@ -270,6 +270,15 @@ def test_verify_notices_a_changed_file(tmp_path, released):
         f"{copy / 'catalog-v001.xml'}: sha256 differs from the manifest"]
 
 
+def test_release_with_a_broken_data_file_creates_no_folder(tmp_path):
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("garbage <<< .\n", encoding="utf-8")
+    out = tmp_path / "dist"
+    with pytest.raises(InputError, match="broken.ttl"):
+        release.release(out, data=[broken])
+    assert not out.exists()
+
+
 def test_cli_release(cli, runner, tmp_path):
     result = runner.invoke(cli, ["release", "--out", str(tmp_path / "d")])
     assert result.exit_code == 0, result.stderr
