@@ -275,6 +275,15 @@ def test_cli_errors_and_exit_codes(runner, cli):
     assert res.exit_code == 2 and "did you mean: fosters" in res.stderr
 
 
+def test_cli_empty_query_is_named_as_such(runner, cli, tmp_path):
+    res = _run(runner, cli, ["query", "  "])
+    assert res.exit_code == 2 and res.stderr.startswith("Error: the query is empty")
+    blank = tmp_path / "blank.rq"
+    blank.write_text("\n", encoding="utf-8")
+    res = _run(runner, cli, ["query", "-f", str(blank)])
+    assert res.exit_code == 2 and res.stderr == f"Error: {blank}: the query is empty\n"
+
+
 def test_cli_queries_lists_names_and_params(runner, cli):
     res = _run(runner, cli, ["queries"])
     assert res.exit_code == 0

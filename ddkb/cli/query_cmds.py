@@ -25,13 +25,19 @@ def _read_query(sparql: str | None, query_file: Path | None, name: str | None) -
                          "(see 'ddkb queries')")
     if query_file is not None:
         if str(query_file) == "-":
-            return sys.stdin.read()
-        try:
-            return query_file.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(f"{query_file}: no such file") from None
-        except (OSError, UnicodeDecodeError) as err:
-            raise InputError(f"{query_file}: cannot read: {err}") from None
+            text = sys.stdin.read()
+        else:
+            try:
+                text = query_file.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                raise InputError(f"{query_file}: no such file") from None
+            except (OSError, UnicodeDecodeError) as err:
+                raise InputError(f"{query_file}: cannot read: {err}") from None
+        if not text.strip():
+            raise InputError(f"{query_file}: the query is empty")
+        return text
+    if sparql is not None and not sparql.strip():
+        raise InputError("the query is empty: give a SPARQL query, -f FILE or -n NAME")
     return sparql
 
 
