@@ -89,6 +89,12 @@ def test_search_names_ontology_terms_in_words(core_kb):
     assert render_hits(hits).splitlines()[0].split() == ["score", "curie", "label", "kind"]
 
 
+def test_search_help_explains_the_kind_column(runner, cli):
+    res = runner.invoke(cli, ["search", "--help"])
+    assert res.exit_code == 0 and "'kind' column" in res.stdout
+    assert "source section" in res.stdout
+
+
 def test_stats(core_kb):
     data = core_kb.stats()
     per_graph = {g["graph"]: g["triples"] for g in data["triples"]["per_graph"]}

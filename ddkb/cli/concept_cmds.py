@@ -45,7 +45,9 @@ def search(ctx: click.Context, text: str, limit: int, fmt: str, **options) -> No
     """Find concepts whose labels or definition match TEXT, best first.
 
     Ranking: exact label, then label prefix or all words in the label, then
-    alt labels, then words of the definition.
+    alt labels, then words of the definition. Ontology classes and properties
+    and the article's sections are found too; the 'kind' column tells them
+    apart ("ontology class", "source section", or the concept's class).
 
     \b
     Examples:
