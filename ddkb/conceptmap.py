@@ -210,13 +210,20 @@ def select_graph(kb: KnowledgeBase, *, focus: str | None = None, depth: int = 2,
     """The part of the KB a map shows (``ddkb.network.project`` with the map's filters).
 
     ``types``, ``exclude_types`` and ``relations`` take lists or comma-separated text.
+    With ``relations``, concepts left without any of those relations are dropped (a
+    map of "fosters" shows who fosters what, not every concept as a lone dot); the
+    focus concept always stays.
     """
     from .network import project
 
     if depth < 0:
         raise InputError(f"--depth must be 0 or more, not {depth}")
-    return project(kb, focus=focus, depth=depth, types=_names(types),
-                   exclude_types=_names(exclude_types), relations=_names(relations))
+    G = project(kb, focus=focus, depth=depth, types=_names(types),
+                exclude_types=_names(exclude_types), relations=_names(relations))
+    if relations is not None:
+        keep = G.graph.get("focus")
+        G.remove_nodes_from([n for n in list(G) if G.degree(n) == 0 and n != keep])
+    return G
 
 
 def check_size(G: nx.MultiDiGraph, max_nodes: int | None) -> None:

@@ -22,6 +22,7 @@ from ddkb.conceptmap import (
     doubt_level,
     find_remote_loads,
     json_for_script,
+    select_graph,
     write_map,
 )
 from ddkb.errors import InputError
@@ -108,6 +109,15 @@ def test_relations_filter_keeps_only_those_edges(lagoon_kb):
     data = data_block(build_map(lagoon_kb, focus="Lagoon drill", depth=3,
                                 relations="fosters,hasRisk"))
     assert sorted(e["label"] for e in data["edges"]) == ["fosters", "has risk"]
+
+
+def test_relations_filter_drops_concepts_left_without_a_relation(kb):
+    # without --focus, a relations filter used to keep every concept as a lone dot
+    G = select_graph(kb, types="Instrument,Outcome", relations="fosters")
+    assert G.number_of_edges() > 0
+    assert all(G.degree(n) > 0 for n in G)
+    unfiltered = select_graph(kb, types="Instrument,Outcome")
+    assert G.number_of_nodes() < unfiltered.number_of_nodes()
 
 
 def test_parallel_relations_stay_separate_edges_with_distinct_curves(lagoon_kb):

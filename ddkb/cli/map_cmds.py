@@ -23,7 +23,8 @@ from .common import get_kb, kb_options
 @click.option("--exclude-types", metavar="CLASSES",
               help="Leave out concepts of these classes (comma-separated).")
 @click.option("--relations", metavar="RELATIONS",
-              help="Keep only these relations (comma-separated, e.g. fosters,hasRisk).")
+              help="Keep only these relations and the concepts they link (comma-separated, "
+                   "e.g. fosters,hasRisk).")
 @click.option("--max-nodes", type=click.IntRange(min=1), default=500, show_default=True,
               help="Refuse to draw more concepts than this (nothing is written).")
 @click.option("--title", help="Title shown on the map (default: from the focus).")
