@@ -248,8 +248,9 @@ def format_graph(triples: list[Any], fmt: str) -> str:
         raise InputError(f"format '{fmt}' does not fit a CONSTRUCT/DESCRIBE answer "
                          f"(use {', '.join(GRAPH_FORMATS)})")
     used = _used_prefixes(triples) if fmt in ("turtle", "xml") else None
-    data = ox.serialize(triples, format=rdf_format, prefixes=used)
-    return data.decode("utf-8")
+    text = ox.serialize(triples, format=rdf_format, prefixes=used).decode("utf-8")
+    # RDF/XML and JSON-LD come without a final newline: a shell prompt would stick to them
+    return text if not text or text.endswith("\n") else text + "\n"
 
 
 def _used_prefixes(triples: list[Any]) -> dict[str, str]:

@@ -123,6 +123,7 @@ def test_construct_in_each_rdf_format_parses(core_kb, fmt, rdf_format):
               for t in ox.parse(text.encode(), format=rdf_format)}
     assert parsed == {str(t) for t in result.triples}
     assert any(T + "harbour-visit" in t for t in parsed)
+    assert text.endswith("\n")  # else the shell prompt sticks to the last line
 
 
 def test_describe(core_kb):
