@@ -110,6 +110,11 @@ def release(out: str | Path = "dist", *, data: list[str | Path] | tuple = (),
     for mset in sets:
         files[mset.name] = mappings.format_sssom(mset)
     files["catalog-v001.xml"] = _catalog(version, stem + ".rdf")
+    inputs = [Path(d) for d in data]
+    for name in [*files, "manifest.json"]:  # refuse before writing anything
+        if any(p.resolve() == (out / name).resolve() for p in inputs):
+            raise InputError(f"{out / name}: refusing to overwrite an input file "
+                             "(a --data file); choose another --out folder")
     out.mkdir(parents=True, exist_ok=True)  # only once every artefact could be built
     entries = []
     for name, content in files.items():

@@ -279,6 +279,19 @@ def test_release_with_a_broken_data_file_creates_no_folder(tmp_path):
     assert not out.exists()
 
 
+def test_release_never_overwrites_a_data_file(tmp_path):
+    # e.g. re-releasing with the previous release's Turtle as --data, into the same folder
+    out = tmp_path / "dist"
+    out.mkdir()
+    version = release.release_version(ddkb.load())
+    mine = out / f"ddkb-{version}.ttl"
+    mine.write_bytes(USERDATA.read_bytes())
+    with pytest.raises(InputError, match="refusing to overwrite an input file"):
+        release.release(out, data=[mine])
+    assert mine.read_bytes() == USERDATA.read_bytes()
+    assert sorted(p.name for p in out.iterdir()) == [mine.name]
+
+
 def test_cli_release(cli, runner, tmp_path):
     result = runner.invoke(cli, ["release", "--out", str(tmp_path / "d")])
     assert result.exit_code == 0, result.stderr
