@@ -123,6 +123,9 @@ def syntax_error(message: str, *, source: str = "") -> QuerySyntaxError:
     return QuerySyntaxError(f"SPARQL syntax error{where}: {first}")
 
 
+_NO_LIMIT = 366 * 24 * 3600.0
+
+
 def run_with_deadline(func: Callable[[], T], timeout: float | None) -> T:
     """Call ``func`` and return its (picklable) result, stopping it after ``timeout`` seconds.
 
@@ -134,7 +137,11 @@ def run_with_deadline(func: Callable[[], T], timeout: float | None) -> T:
     come back as the same ddkb error (or SyntaxError) in the caller.
     Without fork (Windows) ``func`` runs in-process with no time limit.
     """
-    if timeout is None or not hasattr(os, "fork"):
+    if timeout is not None and not timeout > 0:  # also NaN
+        raise errors.InputError(f"the timeout must be a positive number of seconds, "
+                                f"not {timeout!r}")
+    # inf, or more than a year, is no limit (a deadline that far overflows time_t)
+    if timeout is None or timeout > _NO_LIMIT or not hasattr(os, "fork"):
         return func()
     read_fd, write_fd = os.pipe()
     pid = os.fork()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ddkb.errors import RefusedError
-from ddkb.sparql import check_query, keywords, syntax_error
+from ddkb.errors import InputError, RefusedError
+from ddkb.sparql import check_query, keywords, run_with_deadline, syntax_error
 
 
 @pytest.mark.parametrize("text,form", [
@@ -68,3 +68,19 @@ def test_docstring_examples_run(module):
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_deadline_of_infinity_or_nan():
+    """--timeout inf/1e308 means no limit (not an overflow); NaN or 0 is bad input."""
+    assert run_with_deadline(lambda: 7, float("inf")) == 7
+    assert run_with_deadline(lambda: 7, 1e308) == 7
+    for bad in (float("nan"), 0.0, -1.0):
+        with pytest.raises(InputError, match="positive number of seconds"):
+            run_with_deadline(lambda: 7, bad)
+
+
+def test_cli_timeout_nan_is_a_usage_error(runner, cli):
+    res = runner.invoke(cli, ["query", "ASK { ?s ?p ?o }", "--timeout", "nan"])
+    assert res.exit_code == 2 and "positive number of seconds" in res.stderr
+    res = runner.invoke(cli, ["query", "ASK { ?s ?p ?o }", "--timeout", "inf"])
+    assert res.exit_code == 0 and res.stdout == "true\n"
