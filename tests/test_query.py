@@ -283,6 +283,8 @@ def test_cli_empty_query_is_named_as_such(runner, cli, tmp_path):
     blank.write_text("\n", encoding="utf-8")
     res = _run(runner, cli, ["query", "-f", str(blank)])
     assert res.exit_code == 2 and res.stderr == f"Error: {blank}: the query is empty\n"
+    res = runner.invoke(cli, ["query", "-f", "-"], input="")
+    assert res.exit_code == 2 and res.stderr == "Error: standard input: the query is empty\n"
 
 
 def test_cli_queries_lists_names_and_params(runner, cli):

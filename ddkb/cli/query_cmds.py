@@ -34,7 +34,8 @@ def _read_query(sparql: str | None, query_file: Path | None, name: str | None) -
             except (OSError, UnicodeDecodeError) as err:
                 raise InputError(f"{query_file}: cannot read: {err}") from None
         if not text.strip():
-            raise InputError(f"{query_file}: the query is empty")
+            where = "standard input" if str(query_file) == "-" else query_file
+            raise InputError(f"{where}: the query is empty")
         return text
     if sparql is not None and not sparql.strip():
         raise InputError("the query is empty: give a SPARQL query, -f FILE or -n NAME")
