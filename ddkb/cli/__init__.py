@@ -15,7 +15,7 @@ from importlib import import_module
 import click
 
 from ..errors import DdkbError
-from .common import global_kb_options, run_guarded
+from .common import kb_options, run_guarded
 
 #: command name -> (module, function, one-line summary shown by ``ddkb --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -68,7 +68,7 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@global_kb_options
+@kb_options
 @click.version_option(package_name="ddkb", prog_name="ddkb")
 @click.pass_context
 def cli(ctx: click.Context, **options) -> None:

@@ -16,8 +16,14 @@ DATA_FORMATS = ["turtle", "nt", "nquads", "trig", "xml", "jsonld"]
 INFER_CHOICES = ["none", "rdfs", "owlrl"]
 
 
-def _kb_option_decorators(prefix_help: str = "") -> list[Callable]:
-    return [
+def kb_options(func: Callable) -> Callable:
+    """Add --data, --data-format, --infer, --allow-network and --no-cache.
+
+    Used on the ``ddkb`` group (``ddkb --data x.ttl query ...``) and on each
+    command that reads the KB (``ddkb query --data x.ttl ...``);
+    :func:`kb_settings` merges the two levels.
+    """
+    decorators = [
         click.option("--data", "data", multiple=True, metavar="FILE",
                      type=click.Path(dir_okay=False, path_type=Path),
                      help="Load this RDF file beside the bundled KB (repeatable)."),
@@ -30,18 +36,7 @@ def _kb_option_decorators(prefix_help: str = "") -> list[Callable]:
         click.option("--no-cache", is_flag=True, default=None,
                      help="Do not read or write the loaded-KB cache."),
     ]
-
-
-def global_kb_options(func: Callable) -> Callable:
-    """Options of the ``ddkb`` group itself (``ddkb --data x.ttl query ...``)."""
-    for deco in reversed(_kb_option_decorators()):
-        func = deco(func)
-    return func
-
-
-def kb_options(func: Callable) -> Callable:
-    """The same options on a sub-command (``ddkb query --data x.ttl ...``); both merge."""
-    for deco in reversed(_kb_option_decorators()):
+    for deco in reversed(decorators):
         func = deco(func)
     return func
 
