@@ -22,7 +22,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import cache, paths
+from . import paths
 from .errors import DataFileError, DdkbError, InputError
 from .namespaces import INFERRED_GRAPH, PREFIXES
 
@@ -108,6 +108,26 @@ def _drop_empty_columns(result: QueryResult, names: list[str]) -> QueryResult:
     return result
 
 
+def _sort_list_columns(result: QueryResult, columns: dict[str, str]) -> None:
+    """Sort the parts of ``GROUP_CONCAT`` columns, whose order SPARQL leaves to the engine."""
+    if result.kind != "select" or not columns:
+        return
+    where = {i: columns[v] for i, v in enumerate(result.variables) if v in columns}
+    if not where:
+        return
+
+    def fixed(i: int, term: Any) -> Any:
+        sep = where.get(i)
+        if sep is None or not isinstance(term, ox.Literal) or sep not in term.value:
+            return term
+        text = sep.join(sorted(term.value.split(sep), key=lambda part: (part.casefold(), part)))
+        if term.language:
+            return ox.Literal(text, language=term.language)
+        return ox.Literal(text, datatype=term.datatype)
+
+    result.rows = [tuple(fixed(i, t) for i, t in enumerate(row)) for row in result.rows]
+
+
 class KnowledgeBase:
     """An RDF dataset over pyoxigraph, with the union of its graphs as default graph.
 
@@ -115,9 +135,11 @@ class KnowledgeBase:
     term); the CLI prints them to stderr.
     """
 
-    def __init__(self, store: ox.Store, files: list[SourceFile], infer: str | None = None,
+    def __init__(self, engine: Any, files: list[SourceFile], infer: str | None = None,
                  warnings: list[str] | None = None, from_cache: bool = False):
-        self.store = store
+        from .store import EmbeddedEngine
+
+        self.engine = EmbeddedEngine(engine) if isinstance(engine, ox.Store) else engine
         self.files = files
         self.infer = infer
         self.warnings: list[str] = list(warnings or [])
@@ -128,25 +150,39 @@ class KnowledgeBase:
         self._label_rows: list[tuple[str, str, str, str]] | None = None
         self._label_memo: dict[str, str | None] = {}
 
+    @property
+    def store(self) -> ox.Store:
+        """The embedded pyoxigraph store (only for the embedded engine)."""
+        store = getattr(self.engine, "store", None)
+        if store is None:
+            raise DdkbError(f"this operation needs the embedded store, not the {self.engine.kind} "
+                            "engine")
+        return store
+
+    def graphs(self) -> list[str]:
+        """The IRIs of the dataset's named graphs (one per file, plus inferred ones)."""
+        return self.engine.graphs()
+
+    def close(self) -> None:
+        """Release the store (and its lock); the KnowledgeBase is unusable afterwards."""
+        self.engine.close()
+
     # -- querying -------------------------------------------------------------
     def raw_query(self, sparql: str, substitutions: dict[str, Any] | None = None, *,
-                  union: bool = True) -> Any:
+                  union: bool = True, graphs: list[str] | None = None) -> Any:
         """Run SPARQL on the store (union default graph, ddkb prefixes predeclared).
 
         No safety checks and no time limit: for ddkb's own queries. Use
         :meth:`query` for queries typed by a user. ``union=False`` leaves the
-        default graph to the query's own FROM clauses.
+        default graph to the query's own FROM clauses; ``graphs`` limits the
+        dataset to those named graphs (their union is the default graph).
         """
         from .sparql import syntax_error
 
         subs = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
         try:
-            return self.store.query(
-                sparql,
-                prefixes=PREFIXES,
-                use_default_graph_as_union=union,
-                substitutions=subs or None,
-            )
+            return self.engine.query(sparql, prefixes=PREFIXES, union=union,
+                                     substitutions=subs or None, graphs=graphs)
         except SyntaxError as err:
             raise syntax_error(str(err)) from None
 
@@ -237,6 +273,7 @@ class KnowledgeBase:
                 continue
             bound[param.name] = self.param_term(param.kind, value, param.name)
         result = self.query(named.text, params=bound, **options)
+        _sort_list_columns(result, named.list_columns)
         return _drop_empty_columns(result, [p.name for p in named.params if p.name not in bound])
 
     def param_term(self, kind: str, value: str, name: str = "value") -> Any:
@@ -292,7 +329,7 @@ class KnowledgeBase:
         """
         if self._labels is None:
             if iri not in self._label_memo:
-                self._label_memo[iri] = _best_label(self.store, iri)
+                self._label_memo[iri] = _best_label(self.engine, iri)
             return self._label_memo[iri]
         return self._labels.get(iri)
 
@@ -347,7 +384,7 @@ class KnowledgeBase:
         if self._rdflib_dataset is None:
             import rdflib
 
-            data = self.store.dump(format=ox.RdfFormat.N_QUADS)
+            data = self.engine.dump_nquads()
             ds = rdflib.Dataset()
             ds.parse(data=data.decode("utf-8"), format="nquads")
             self._rdflib_dataset = ds
@@ -393,7 +430,7 @@ def _label_rank(kind_rank: int, lang: str) -> int:
     return kind_rank + (0 if lang in ("", "en") or lang.startswith("en-") else 1)
 
 
-def _best_label(store: ox.Store, iri: str) -> str | None:
+def _best_label(engine: Any, iri: str) -> str | None:
     """The label :func:`_label_map` would give ``iri``, read from the store's indexes."""
     try:
         subject = ox.NamedNode(iri)
@@ -401,7 +438,7 @@ def _best_label(store: ox.Store, iri: str) -> str | None:
         return None
     best: tuple[int, str] | None = None
     for kind_rank, prop in ((0, _SKOS_PREF), (2, _RDFS_LABEL)):
-        for quad in store.quads_for_pattern(subject, ox.NamedNode(prop), None):
+        for quad in engine.quads(subject, ox.NamedNode(prop), None):
             obj = quad.object
             if isinstance(obj, ox.Literal):
                 key = (_label_rank(kind_rank, obj.language or ""), obj.value)
@@ -537,18 +574,27 @@ def _collect_inputs(data: list[str | Path] | tuple, data_format: str | None,
 
 def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
          infer: str | None = None, allow_network: bool = False,
-         use_cache: bool = True) -> KnowledgeBase:
+         use_cache: bool = True, progress: Any = None) -> KnowledgeBase:
     """Load the bundled ontology and KB plus the user's ``data`` files.
 
     Each file goes to its own named graph (bundled: ``https://w3id.org/ddkb/graph/<path>``;
     user files: their ``file:`` URI). ``data_format`` overrides the format the
     file extension implies. ``infer`` (``rdfs`` or ``owlrl``) adds the inferred
-    triples in the graph ``<INFERRED_GRAPH>/<mode>``. With ``use_cache`` the
-    result is read from / written to the on-disk cache.
+    triples in the graph ``<INFERRED_GRAPH>/<mode>``.
+
+    With ``use_cache`` (the default) the dataset lives in an on-disk Oxigraph
+    store under the cache folder, built once per distinct set of inputs and
+    opened read-only afterwards (:func:`ddkb.store.open_cached_store`);
+    without it, in memory. ``progress(done, total, what)`` is called while a
+    store is built.
 
     Raises DataFileError (one line: file, line, problem) for a missing or
     broken file and InputError for a bad option value.
     """
+    import hashlib
+
+    from . import store as stores
+
     if isinstance(data, (str, Path)):  # one file given on its own
         data = [data]
     if infer in ("", "none"):
@@ -557,28 +603,30 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
         raise InputError(f"unknown inference mode '{infer}' (known: none, rdfs, owlrl)")
     inputs = _collect_inputs(data, data_format, allow_network)
     files = [SourceFile(i.path, i.graph, i.bundled) for i in inputs]
-    key = cache.cache_key(((i.graph, i.content, i.fmt.name) for i in inputs), infer)
-    store = ox.Store()
-    if use_cache:
-        hit = cache.read(key)
-        if hit is not None:
-            payload, meta = hit
-            try:
-                # our own checksummed N-Quads: skip IRI validation (about 30% faster)
-                store.bulk_load(payload, format=ox.RdfFormat.N_QUADS, lenient=True)
-                return KnowledgeBase(store, files, infer, meta.get("warnings") or [],
-                                     from_cache=True)
-            except (SyntaxError, OSError, ValueError):
-                store = ox.Store()  # a payload that does not parse: rebuild
-    for item in inputs:
-        _parse_into(store, item)
-    if infer is not None:
-        _add_inferred(store, infer)
-    kb = KnowledgeBase(store, files, infer)
-    kb.warnings.extend(_conflict_warnings(store, [f.graph for f in files if not f.bundled]))
-    if use_cache:
-        cache.write(key, store.dump(format=ox.RdfFormat.N_QUADS), {"warnings": kb.warnings})
-    return kb
+    user_graphs = [f.graph for f in files if not f.bundled]
+
+    def build(store: ox.Store) -> dict[str, Any]:
+        total = sum(len(i.content) for i in inputs)
+        done = 0
+        for item in inputs:
+            _parse_into(store, item)
+            done += len(item.content)
+            if progress is not None:
+                progress(done, total, "loading")
+        if infer is not None:
+            if progress is not None:
+                progress(done, total, f"inferring ({infer})")
+            _add_inferred(store, infer)
+        return {"warnings": _conflict_warnings(store, user_graphs)}
+
+    if not use_cache:
+        memory = ox.Store()
+        meta = build(memory)
+        return KnowledgeBase(memory, files, infer, meta["warnings"])
+    key = stores.content_key(((i.graph, i.fmt.name, hashlib.sha256(i.content).hexdigest())
+                              for i in inputs), infer)
+    engine, meta, cached = stores.open_cached_store(key, build)
+    return KnowledgeBase(engine, files, infer, meta.get("warnings") or [], from_cache=cached)
 
 
 def _add_inferred(store: ox.Store, mode: str) -> None:

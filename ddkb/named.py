@@ -48,6 +48,9 @@ PARAM_KINDS = ("concept", "class", "iri", "literal")
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _HEADER_RE = re.compile(r"^#\s*(?P<key>[A-Za-z_-]+)\s*:\s*(?P<value>.*?)\s*$")
+_GROUP_CONCAT_RE = re.compile(
+    r'GROUP_CONCAT\s*\(\s*(?:DISTINCT\s+)?[?$]\w+\s*;\s*SEPARATOR\s*=\s*"(?P<sep>(?:[^"\\\\]|\\\\.)*)"'
+    r"\s*\)\s*AS\s*[?$](?P<name>\w+)", re.IGNORECASE)
 _PARAM_RE = re.compile(
     r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\((?P<opts>[^)]*)\)\s*(?P<desc>.*)$"
 )
@@ -79,6 +82,17 @@ class NamedQuery:
     params: tuple[QueryParam, ...]
     text: str
     path: Path
+
+    @property
+    def list_columns(self) -> dict[str, str]:
+        """Columns made by ``GROUP_CONCAT``: column name -> separator.
+
+        SPARQL leaves the order inside a ``GROUP_CONCAT`` to the engine, so the
+        same query gives "A | B" on one store and "B | A" on another; ddkb sorts
+        the parts of these columns (:meth:`ddkb.kb.KnowledgeBase.run_named`) so
+        that every engine gives the same answer.
+        """
+        return {m["name"]: m["sep"].replace('\\"', '"') for m in _GROUP_CONCAT_RE.finditer(self.text)}
 
     def param(self, name: str) -> QueryParam:
         """The parameter called ``name``; raises InputError naming the known ones."""

@@ -1,0 +1,194 @@
+"""The on-disk store cache: hits, invalidation, ownership, corruption, concurrency."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+import ddkb
+from ddkb import store
+
+T = "http://example.org/t/"
+
+
+@pytest.fixture()
+def cache_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("DDKB_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture()
+def user_file(tmp_path, fixtures_dir):
+    path = tmp_path / "mine.ttl"
+    shutil.copy(fixtures_dir / "core" / "concepts.ttl", path)
+    return path
+
+
+def _stores(cache: Path) -> list[str]:
+    root = cache / "stores"
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir())
+
+
+def test_second_load_opens_the_built_store_read_only(cache_dir, user_file):
+    first = ddkb.load(data=[user_file])
+    assert not first.from_cache
+    assert len(_stores(cache_dir)) == 1
+    second = ddkb.load(data=[user_file])
+    assert second.from_cache
+    assert len(second.store) == len(first.store) > 8000
+    assert second.lookup("port call") == T + "harbour-visit"
+    node = ox.NamedNode(T + "x")
+    with pytest.raises(RuntimeError, match="read-write"):
+        second.store.add(ox.Quad(node, node, node))
+
+
+def test_no_cache_neither_reads_nor_writes(cache_dir, user_file):
+    kb = ddkb.load(data=[user_file], use_cache=False)
+    assert not kb.from_cache
+    assert kb.lookup("port call") == T + "harbour-visit"
+    assert _stores(cache_dir) == []
+
+
+def test_editing_an_input_file_gives_a_new_store(cache_dir, user_file):
+    ddkb.load(data=[user_file])
+    text = user_file.read_text(encoding="utf-8")
+    user_file.write_text(text.replace('"zeta goodwill"@en', '"omega goodwill"@en'),
+                         encoding="utf-8")
+    kb = ddkb.load(data=[user_file])
+    assert not kb.from_cache
+    assert kb.label(T + "goodwill-zeta") == "omega goodwill"
+    assert len(_stores(cache_dir)) == 2
+
+
+def test_key_depends_on_infer_mode_format_graph_and_code(monkeypatch, tmp_path):
+    digest = "0" * 64
+    base = store.content_key([("g", "TURTLE", digest)], None)
+    assert base != store.content_key([("g", "TURTLE", digest)], "rdfs")
+    assert base != store.content_key([("g", "N_TRIPLES", digest)], None)
+    assert base != store.content_key([("g2", "TURTLE", digest)], None)
+    assert base != store.content_key([("g", "TURTLE", "1" * 64)], None)
+    assert base == store.content_key([("g", "TURTLE", digest)], None)
+    # the code that builds a store is part of the key: edit reason.py in a copy
+    copy = tmp_path / "ddkb"
+    shutil.copytree(store.paths.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("_data"))
+    monkeypatch.setattr(store.paths, "PACKAGE_DIR", copy)
+    assert store.content_key([("g", "TURTLE", digest)], None) == base
+    (copy / "reason.py").write_text((copy / "reason.py").read_text() + "\n# changed\n")
+    assert store.content_key([("g", "TURTLE", digest)], None) != base
+
+
+def test_a_broken_manifest_is_not_trusted(cache_dir, user_file):
+    ddkb.load(data=[user_file])
+    (name,) = _stores(cache_dir)
+    manifest = cache_dir / "stores" / name / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["key"] = "0" * 64
+    manifest.write_text(json.dumps(data))
+    kb = ddkb.load(data=[user_file])
+    assert not kb.from_cache
+    assert kb.lookup("port call") == T + "harbour-visit"
+    assert json.loads(manifest.read_text())["key"] == name
+
+
+def _poison(folder: Path) -> None:
+    """Plant an extra triple in a built store (as another user sharing the cache could)."""
+    db = ox.Store(str(folder / "oxigraph"))
+    db.add(ox.Quad(ox.NamedNode(T + "planted"), ox.NamedNode(T + "p"), ox.Literal("evil"),
+                   ox.NamedNode(T + "g")))
+    db.flush()
+    del db
+
+
+@pytest.mark.parametrize("how", ["other-owner", "group-writable"])
+def test_a_store_that_is_not_ours_is_ignored(cache_dir, user_file, how):
+    ddkb.load(data=[user_file])
+    (name,) = _stores(cache_dir)
+    folder = cache_dir / "stores" / name
+    _poison(folder)
+    if how == "other-owner":
+        os.chown(folder, 12345, 12345)  # the tests run as root, as CI does
+    else:
+        folder.chmod(0o770)
+    kb = ddkb.load(data=[user_file])
+    ask = f"ASK {{ <{T}planted> ?p ?o }}"
+    assert not kb.query(ask).boolean
+    assert not kb.from_cache
+    assert kb.lookup("port call") == T + "harbour-visit"
+
+
+def test_a_shared_cache_folder_is_not_used(cache_dir, user_file):
+    (cache_dir / "stores").mkdir(parents=True)
+    (cache_dir / "stores").chmod(0o777)
+    kb = ddkb.load(data=[user_file])
+    assert kb.lookup("port call") == T + "harbour-visit"
+    assert _stores(cache_dir) == []  # built in memory, nothing written there
+
+
+def test_the_store_folder_is_private(cache_dir, user_file):
+    ddkb.load(data=[user_file])
+    assert (cache_dir / "stores").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_killed_build_leaves_nothing_that_is_used(cache_dir, user_file):
+    kb = ddkb.load(data=[user_file])
+    kb.close()
+    (name,) = _stores(cache_dir)
+    root = cache_dir / "stores"
+    shutil.rmtree(root / name)
+    half = root / f".{name}.build-99999"
+    (half / "oxigraph").mkdir(parents=True)
+    again = ddkb.load(data=[user_file])
+    assert not again.from_cache
+    assert not half.exists()
+    assert again.lookup("port call") == T + "harbour-visit"
+
+
+def test_clear_removes_stores_that_are_not_open(cache_dir, user_file, tmp_path):
+    kb = ddkb.load(data=[user_file])
+    other = tmp_path / "other.ttl"
+    other.write_text(f"<{T}a> <{T}b> <{T}c> .\n")
+    ddkb.load(data=[other]).close()
+    assert len(_stores(cache_dir)) == 2
+    assert store.clear() == 1  # the open one is kept
+    assert kb.lookup("port call") == T + "harbour-visit"
+    kb.close()
+    assert store.clear() == 1
+    assert _stores(cache_dir) == []
+
+
+def test_parallel_processes_share_one_build(tmp_path, user_file):
+    """Four ddkb processes start on an empty cache: one builds, the rest wait and read."""
+    cache = tmp_path / "shared-cache"
+    env = {**os.environ, "DDKB_CACHE_DIR": str(cache)}
+    code = ("import ddkb, sys; kb = ddkb.load(data=[sys.argv[1]]); "
+            "print(kb.from_cache, kb.query('SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }')"
+            ".rows[0][0].value, kb.lookup('port call'))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(user_file)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err for _, err in outputs]
+    lines = [out.split() for out, _ in outputs]
+    assert sorted(line[0] for line in lines) == ["False", "True", "True", "True"]
+    assert len({line[1] for line in lines}) == 1
+    assert {line[2] for line in lines} == {T + "harbour-visit"}
+    root = cache / "stores"
+    assert len([p for p in root.iterdir() if p.is_dir()]) == 1  # no half-built leftovers
+
+
+def test_a_query_under_a_time_limit_runs_on_the_read_only_store(cache_dir, user_file):
+    ddkb.load(data=[user_file]).close()
+    kb = ddkb.load(data=[user_file])
+    assert kb.from_cache
+    result = kb.query(f"SELECT ?l WHERE {{ <{T}harbour-visit> skos:prefLabel ?l }}", timeout=20)
+    assert [row[0].value for row in result.rows] == ["naval harbour visit"]
