@@ -92,7 +92,8 @@ class NamedQuery:
         the parts of these columns (:meth:`ddkb.kb.KnowledgeBase.run_named`) so
         that every engine gives the same answer.
         """
-        return {m["name"]: m["sep"].replace('\\"', '"') for m in _GROUP_CONCAT_RE.finditer(self.text)}
+        return {m["name"]: m["sep"].replace('\\"', '"')
+                for m in _GROUP_CONCAT_RE.finditer(self.text)}
 
     def param(self, name: str) -> QueryParam:
         """The parameter called ``name``; raises InputError naming the known ones."""

@@ -39,7 +39,7 @@ from typing import Any, BinaryIO, Protocol
 import pyoxigraph as ox
 
 from . import __version__, paths
-from .errors import DdkbError, InputError
+from .errors import DdkbError
 
 #: Bump when the layout of a store folder changes, so old stores are rebuilt.
 STORE_FORMAT = 2
