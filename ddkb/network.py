@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConceptNotFound, InputError
-from .namespaces import DDKB, GRAPH, INFERRED_GRAPH, PREFIXES, curie, expand
+from .namespaces import DDKB, GRAPH, INFERRED_GRAPH, curie, expand
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -103,8 +103,8 @@ SELECT DISTINCT ?x ?k ?v WHERE {
   UNION { ?x a owl:ObjectProperty FILTER(isIRI(?x)) BIND("prop" AS ?k) BIND("" AS ?v) }
   UNION { ?x a owl:ObjectProperty . ?x rdfs:label ?v BIND("plabel" AS ?k) }
   UNION { ?x a owl:Class . ?x rdfs:label|skos:prefLabel ?v BIND("clabel" AS ?k) }
-  UNION { ?s dcterms:source ?x . ?x dcterms:title ?v BIND("title" AS ?k) }
-  UNION { ?s dcterms:source ?x . ?x ddkb:sectionNumber ?v BIND("secnum" AS ?k) }
+  UNION { ?x dcterms:title ?v FILTER EXISTS { ?s dcterms:source ?x } BIND("title" AS ?k) }
+  UNION { ?x ddkb:sectionNumber ?v FILTER EXISTS { ?s dcterms:source ?x } BIND("secnum" AS ?k) }
   UNION { ?st a ddkb:VerificationStatus . BIND(?st AS ?x) ?x skos:prefLabel ?v
           BIND("stlabel" AS ?k) }
 }
@@ -208,16 +208,25 @@ def _rows(kb: KnowledgeBase, sparql: str, include_inferred: bool) -> list[dict[s
     leaving them out keeps the projection to what the files say (no inverse edges,
     no types guessed from domains and ranges).
     """
-    import pyoxigraph as ox
-
-    graphs = list(kb.store.named_graphs())
-    asserted = [g for g in graphs if not _value(g).startswith(INFERRED_GRAPH)]
+    graphs = kb.graphs()
+    asserted = [g for g in graphs if not g.startswith(INFERRED_GRAPH)]
     if include_inferred or len(asserted) == len(graphs):
         return kb.select(sparql)
-    result = kb.store.query(sparql, prefixes=PREFIXES, named_graphs=asserted,
-                            default_graph=[*asserted, ox.DefaultGraph()])
+    result = kb.raw_query(sparql, graphs=asserted)
     names = [v.value for v in result.variables]
     return [{n: sol[n] for n in names if sol[n] is not None} for sol in result]
+
+
+def _iri_values(var: str, iris: Iterable[str]) -> str:
+    """A ``VALUES ?var { <a> <b> }`` block; IRIs come from the store, serialised safely."""
+    import pyoxigraph as ox
+
+    return f"VALUES ?{var} {{ {' '.join(str(ox.NamedNode(i)) for i in iris)} }}"
+
+
+def _chunks(items: list[str], size: int = 400) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 def _primary_class(types: list[str]) -> str:
@@ -231,10 +240,23 @@ def _primary_class(types: list[str]) -> str:
     return "Concept"
 
 
-def _read_nodes(kb: KnowledgeBase, voc: Vocabulary,
-                include_inferred: bool) -> dict[str, dict[str, Any]]:
+def _node_rows(kb: KnowledgeBase, include_inferred: bool,
+               iris: Iterable[str] | None) -> Iterable[dict[str, Any]]:
+    """The attribute rows of every concept, or of the concepts among ``iris``."""
+    if iris is None:
+        yield from _rows(kb, _NODE_QUERY, include_inferred)
+        return
+    for chunk in _chunks(sorted(set(iris))):
+        sparql = _NODE_QUERY.replace("{ SELECT DISTINCT ?c WHERE {",
+                                     "{ SELECT DISTINCT ?c WHERE { " + _iri_values("c", chunk), 1)
+        yield from _rows(kb, sparql, include_inferred)
+
+
+def _read_nodes(kb: KnowledgeBase, voc: Vocabulary, include_inferred: bool,
+                iris: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Node attributes of every concept (or of those among ``iris`` that are concepts)."""
     raw: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for row in _rows(kb, _NODE_QUERY, include_inferred):
+    for row in _node_rows(kb, include_inferred, iris):
         c, k = _value(row["c"]), _value(row["k"])
         raw[c][k].append(row["g"] if k == "graph" else row["v"])
     nodes: dict[str, dict[str, Any]] = {}
@@ -268,7 +290,8 @@ def _read_nodes(kb: KnowledgeBase, voc: Vocabulary,
 def project(kb: KnowledgeBase, *, focus: str | None = None, depth: int = 1,
             types: Iterable[str] | None = None, exclude_types: Iterable[str] | None = None,
             relations: Iterable[str] | None = None,
-            include_inferred: bool = False) -> nx.MultiDiGraph:
+            include_inferred: bool = False,
+            max_concepts: int | None = None) -> nx.MultiDiGraph:
     """Project the KB onto a ``networkx.MultiDiGraph`` of concepts and their relations.
 
     Nodes are concepts (IRI strings) with attributes ``label`` (skos:prefLabel, else
@@ -290,47 +313,158 @@ def project(kb: KnowledgeBase, *, focus: str | None = None, depth: int = 1,
     are left out unless ``include_inferred`` (then, e.g., OWL RL's inverse triples
     appear as edges of their own).
 
+    With ``focus`` the store is walked outwards from the focus concept, so the
+    cost grows with the neighbourhood, not the dataset. Without it the whole
+    concept graph is read; ``max_concepts`` then refuses one that is larger.
+
     >>> G = project(kb, focus="CBM", depth=2, types=["Instrument", "Outcome"])  # doctest: +SKIP
     >>> sorted(G.nodes[n]["label"] for n in G)[:3]                            # doctest: +SKIP
 
     Raises ``InputError`` for unknown type or relation names (listing the valid
     ones) and ``ConceptNotFound`` for an unknown focus.
     """
-    import networkx as nx
-
     voc = _read_vocabulary(kb, include_inferred)
-    nodes = _read_nodes(kb, voc, include_inferred)
     keep_props = _resolve_relations(relations, voc) if relations is not None else None
+    if focus is None:
+        _check_concept_count(kb, max_concepts)
+        nodes = _read_nodes(kb, voc, include_inferred)
+        edges = _read_edges(kb, include_inferred, None, keep_props)
+        focus_iri = None
+    else:
+        focus_iri = resolve_concept(kb, focus)
+        nodes, edges = _explore(kb, voc, focus_iri, depth, include_inferred, keep_props,
+                                _type_test(voc, types, exclude_types))
+
+    G = _build_graph(voc, nodes, edges)
+    if focus_iri is not None:
+        G.graph["focus"] = focus_iri
+    elif types is not None or exclude_types is not None:
+        keep = nodes_of_type(G, types, exclude_types)
+        G.remove_nodes_from([n for n in list(G) if n not in keep])
+    return G
+
+
+def _build_graph(voc: Vocabulary, nodes: dict[str, dict[str, Any]],
+                 edges: dict[tuple[str, str, str], set[str]]) -> nx.MultiDiGraph:
+    """The MultiDiGraph of ``nodes`` and the ``edges`` between two of them."""
+    import networkx as nx
 
     G = nx.MultiDiGraph(name="ddkb")
     for iri, attrs in sorted(nodes.items()):  # a stable order, whatever the engine's
         G.add_node(iri, **{k: v for k, v in attrs.items() if not k.startswith("_")})
-
-    edge_secs: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for row in _rows(kb, _EDGE_QUERY, include_inferred):
-        s, p, o = _value(row["s"]), _value(row["p"]), _value(row["o"])
-        if s not in nodes or o not in nodes:
-            continue
-        if keep_props is not None and p not in keep_props:
-            continue
-        secs = edge_secs[(s, p, o)]
-        if "sec" in row:
-            secs.add(_value(row["sec"]))
-    for (s, p, o) in sorted(edge_secs):
-        G.add_edge(s, o, key=curie(p), predicate=p, label=voc.property_label(p),
-                   sources=voc.sort_sections(edge_secs.get((s, p, o), ())))
-
+    for (s, p, o) in sorted(edges):
+        if s in nodes and o in nodes:
+            G.add_edge(s, o, key=curie(p), predicate=p, label=voc.property_label(p),
+                       sources=voc.sort_sections(edges[(s, p, o)]))
     used = {t for attrs in nodes.values() for t in attrs["_type_iris"]}
     G.graph["classes"] = _class_table(voc, used)
-    focus_iri = resolve_concept(kb, focus, G) if focus is not None else None
-    if types is not None or exclude_types is not None:
-        keep = nodes_of_type(G, types, exclude_types)
-        G.remove_nodes_from([n for n in list(G) if n not in keep and n != focus_iri])
-    if focus_iri is not None:
-        near = neighbourhood(G, focus_iri, depth)
-        G = G.subgraph(near).copy()
-        G.graph["focus"] = focus_iri
     return G
+
+
+def _check_concept_count(kb: KnowledgeBase, cap: int | None) -> None:
+    """Refuse a whole-graph projection of more than ``cap`` concepts (None: no cap)."""
+    if cap is None:
+        return
+    rows = kb.select("SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { CONCEPT }".replace(
+        "CONCEPT", _CONCEPT_PATTERN))
+    count = int(_value(rows[0]["n"])) if rows else 0
+    if count > cap:
+        raise InputError(f"the concept graph has {count} concepts, more than the cap of {cap} "
+                         "for whole-graph analytics; use --focus CONCEPT --depth N, or raise "
+                         "--max-nodes")
+
+
+def _read_edges(kb: KnowledgeBase, include_inferred: bool, sources: Iterable[str] | None,
+                keep_props: set[str] | None) -> dict[tuple[str, str, str], set[str]]:
+    """(s, p, o) -> cited section IRIs of the relations between IRIs (from ``sources`` only)."""
+    found: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    if sources is None:
+        batches: Iterable[str] = [_EDGE_QUERY]
+    else:
+        batches = (_EDGE_QUERY.replace("WHERE {", "WHERE { " + _iri_values("s", chunk), 1)
+                   for chunk in _chunks(sorted(set(sources))))
+    for sparql in batches:
+        for row in _rows(kb, sparql, include_inferred):
+            s, p, o = _value(row["s"]), _value(row["p"]), _value(row["o"])
+            if keep_props is not None and p not in keep_props:
+                continue
+            secs = found[(s, p, o)]
+            if "sec" in row:
+                secs.add(_value(row["sec"]))
+    return found
+
+
+_NEIGHBOUR_QUERY = """
+SELECT DISTINCT ?x ?p ?n WHERE {
+  VALUES
+  { ?x ?p ?n } UNION { ?n ?p ?x }
+  FILTER(isIRI(?n))
+  ?p a owl:ObjectProperty .
+}"""
+
+
+def _neighbours(kb: KnowledgeBase, iris: list[str], include_inferred: bool,
+                keep_props: set[str] | None) -> set[str]:
+    """The IRIs linked to any of ``iris`` by an object property, either direction."""
+    found: set[str] = set()
+    for chunk in _chunks(sorted(iris)):
+        sparql = _NEIGHBOUR_QUERY.replace("VALUES", _iri_values("x", chunk), 1)
+        for row in _rows(kb, sparql, include_inferred):
+            if keep_props is None or _value(row["p"]) in keep_props:
+                found.add(_value(row["n"]))
+    return found
+
+
+#: Most concepts one focused projection may reach before it stops with an error.
+MAX_EXPLORED = 20000
+
+
+def _explore(kb: KnowledgeBase, voc: Vocabulary, focus: str, depth: int,
+             include_inferred: bool, keep_props: set[str] | None,
+             type_ok: Any) -> tuple[dict[str, dict[str, Any]], dict]:
+    """Nodes within ``depth`` hops of ``focus`` and the relations among them.
+
+    Walks the store one level at a time (breadth first, through concepts that
+    pass the type filter and relations that pass the relation filter), so the
+    cost grows with the neighbourhood, not with the dataset.
+    """
+    if depth < 0:
+        raise InputError(f"depth must be 0 or more, not {depth}")
+    nodes = _read_nodes(kb, voc, include_inferred, [focus])
+    if focus not in nodes:
+        raise ConceptNotFound(f"{curie(focus)} ({kb.label(focus)}) is not a concept of the graph")
+    frontier = [focus]
+    for _ in range(depth):
+        if not frontier:
+            break
+        fresh = _neighbours(kb, frontier, include_inferred, keep_props) - set(nodes)
+        found = _read_nodes(kb, voc, include_inferred, fresh)
+        found = {iri: attrs for iri, attrs in found.items() if type_ok(attrs)}
+        nodes.update(found)
+        if len(nodes) > MAX_EXPLORED:
+            raise InputError(f"the neighbourhood of {curie(focus)} reaches more than "
+                             f"{MAX_EXPLORED} concepts; lower --depth or filter by --types")
+        frontier = sorted(found)
+    return nodes, _read_edges(kb, include_inferred, nodes, keep_props)
+
+
+def _type_test(voc: Vocabulary, types: Iterable[str] | None,
+               exclude_types: Iterable[str] | None) -> Any:
+    """A test ``ok(node attrs)`` for the subclass-aware type filters (names resolved once)."""
+    if types is None and exclude_types is None:
+        return lambda attrs: True
+    import networkx as nx
+
+    probe = nx.Graph()
+    probe.graph["classes"] = _class_table(voc, voc.classes)
+    wanted = resolve_types(probe, types) if types is not None else None
+    unwanted = resolve_types(probe, exclude_types) if exclude_types is not None else set()
+
+    def ok(attrs: dict[str, Any]) -> bool:
+        ancestors = {curie(a) for t in attrs["_type_iris"] for a in voc.ancestors(t)}
+        return (wanted is None or bool(ancestors & wanted)) and not ancestors & unwanted
+
+    return ok
 
 
 def neighbourhood(G: nx.MultiDiGraph, start: str, depth: int) -> dict[str, int]:
@@ -464,13 +598,18 @@ def resolve_concept(kb: KnowledgeBase | None, name: str, G: nx.MultiDiGraph | No
     raise ConceptNotFound(f"no concept named {name!r}{hint}", close)
 
 
-def _as_graph(kb_or_graph: Any) -> tuple[Any, nx.MultiDiGraph]:
-    """Accept a KnowledgeBase (projected here) or an already projected graph."""
+#: The largest concept graph that whole-graph analytics (rank, clusters) project.
+MAX_CONCEPTS = 50000
+
+
+def _as_graph(kb_or_graph: Any, max_concepts: int | None = MAX_CONCEPTS
+              ) -> tuple[Any, nx.MultiDiGraph]:
+    """Accept a KnowledgeBase (its whole concept graph, capped) or a projected graph."""
     import networkx as nx
 
     if isinstance(kb_or_graph, nx.Graph):
         return None, kb_or_graph
-    return kb_or_graph, project(kb_or_graph)
+    return kb_or_graph, project(kb_or_graph, max_concepts=max_concepts)
 
 
 def to_plain(obj: Any) -> Any:
@@ -543,8 +682,15 @@ def shortest_paths(kb_or_graph: Any, a: str, b: str, k: int = 1,
 
     if k < 1:
         raise InputError(f"k must be 1 or more, not {k}")
-    kb, G = _as_graph(kb_or_graph)
-    src, dst = resolve_concept(kb, a, G), resolve_concept(kb, b, G)
+    if isinstance(kb_or_graph, nx.Graph):
+        kb, G = None, kb_or_graph
+        src, dst = resolve_concept(kb, a, G), resolve_concept(kb, b, G)
+    else:
+        kb = kb_or_graph
+        src, dst = resolve_concept(kb, a), resolve_concept(kb, b)
+        if src == dst:
+            raise InputError(f"{a!r} and {b!r} are the same concept ({curie(src)})")
+        G = path_graph(kb, src, dst, extra=0 if k == 1 else 2)
     if src == dst:
         raise InputError(f"{a!r} and {b!r} are the same concept ({G.nodes[src]['curie']})")
     simple = nx.DiGraph(G) if directed else nx.Graph(G.to_undirected(as_view=True))
@@ -563,6 +709,50 @@ def shortest_paths(kb_or_graph: Any, a: str, b: str, k: int = 1,
                               sum(not s.sections for s in p),
                               [s.target_label.casefold() for s in p]))
     return paths[:k]
+
+
+#: How far apart (in steps) two concepts may be for ``shortest_paths`` on a KB.
+MAX_PATH_STEPS = 10
+
+
+def path_graph(kb: KnowledgeBase, a: str, b: str, *, extra: int = 0,
+               max_steps: int = MAX_PATH_STEPS) -> nx.MultiDiGraph:
+    """The part of the concept graph that holds the shortest paths between ``a`` and ``b``.
+
+    Walks outwards from both ends at once, one level at a time on the smaller
+    side, until the two neighbourhoods meet, then ``extra`` levels more (so
+    paths up to ``extra`` steps longer than the shortest are found as well).
+    Every path of at most ``radius(a) + radius(b) + 1`` steps lies inside the
+    union of the two neighbourhoods, so nothing shorter is missed; the cost
+    grows with those neighbourhoods, not with the dataset. Concepts more than
+    ``max_steps`` apart get a graph without a path between them.
+    """
+    voc = _read_vocabulary(kb, False)
+    nodes = _read_nodes(kb, voc, False, [a, b])
+    for iri in (a, b):
+        if iri not in nodes:
+            raise ConceptNotFound(f"{curie(iri)} ({kb.label(iri)}) is not a concept of the graph")
+    reach = {a: {a}, b: {b}}
+    frontier = {a: [a], b: [b]}
+    steps, left = 0, None
+    while steps < max_steps and (frontier[a] or frontier[b]):
+        side = a if frontier[a] and (len(frontier[a]) <= len(frontier[b]) or not frontier[b]) \
+            else b
+        fresh = _neighbours(kb, frontier[side], False, None) - reach[side]
+        nodes.update(_read_nodes(kb, voc, False, fresh - set(nodes)))
+        frontier[side] = sorted(n for n in fresh if n in nodes)
+        reach[side].update(frontier[side])
+        steps += 1
+        if left is None and reach[a] & reach[b]:
+            left = extra
+        elif left is not None:
+            left -= 1
+        if left is not None and left <= 0:
+            break
+        if len(nodes) > MAX_EXPLORED:
+            raise InputError(f"more than {MAX_EXPLORED} concepts lie around {curie(a)} and "
+                             f"{curie(b)}; the path search stopped")
+    return _build_graph(voc, nodes, _read_edges(kb, False, nodes, None))
 
 
 def format_step(step: Step) -> str:
@@ -593,7 +783,10 @@ def related(kb_or_graph: Any, concept: str, depth: int = 1) -> list[Neighbour]:
     """
     if depth < 1:
         raise InputError(f"depth must be 1 or more, not {depth}")
-    kb, G = _as_graph(kb_or_graph)
+    if hasattr(kb_or_graph, "nodes"):
+        kb, G = None, kb_or_graph
+    else:  # only the neighbourhood is read from the store
+        kb, G = kb_or_graph, project(kb_or_graph, focus=concept, depth=depth)
     start = resolve_concept(kb, concept, G)
     found: list[Neighbour] = []
     dist = {start: 0}

@@ -29,18 +29,11 @@ RDF_FORMATS = {
 GRAPH_FORMATS = ("graphml", "gexf", "dot", "mermaid")
 FORMATS = (*RDF_FORMATS, *GRAPH_FORMATS)
 
-#: Links not followed when collecting a focus neighbourhood: they lead to hubs
-#: (classes, the concept scheme, sources) and would pull in the whole KB.
 _OWL_NS = "http://www.w3.org/2002/07/owl#"
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-_HUB_PREDICATES = {
-    "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
-    "http://www.w3.org/2004/02/skos/core#inScheme",
-    "http://www.w3.org/2004/02/skos/core#topConceptOf",
-    "http://www.w3.org/2004/02/skos/core#hasTopConcept",
-    "http://purl.org/dc/terms/source",
-    "https://w3id.org/ddkb/verificationStatus",
-}
+#: Predicates whose objects (sources, statuses) are described in a focused export.
+_DESCRIBED_OBJECTS = ("http://purl.org/dc/terms/source", "https://w3id.org/ddkb/verificationStatus")
+_CLAIM_SUBJECT = "https://w3id.org/ddkb/claimSubject"
 
 
 def _bind(graph) -> None:
@@ -62,32 +55,35 @@ def union_graph(kb):
 
 
 def focus_triples(kb, focus: str, depth: int = 1) -> list:
-    """The neighbourhood of one concept as pyoxigraph triples: every resource within
-    ``depth`` links of it (either direction, not through classes, schemes or
-    sources), with all their statements and the blank nodes those use.
+    """The neighbourhood of one concept as pyoxigraph triples.
 
+    The concepts are those of ``map --focus`` (:func:`ddkb.network.project`:
+    concepts within ``depth`` relations of the focus, either direction). The
+    triples are every statement about them, the claims about their relations
+    (so a doubtful relation travels with its status and correction), the
+    sources and statuses those cite, and the blank nodes all of these use.
     ``focus`` is anything ``kb.lookup`` accepts (label, alt label, CURIE, IRI).
     """
     import pyoxigraph as ox
 
+    from .network import project
+
     if depth < 0:
         raise InputError(f"--depth {depth}: must be 0 or more")
-    start = ox.NamedNode(kb.lookup(focus))
-    hubs = {ox.NamedNode(p) for p in _HUB_PREDICATES}
-    store = kb.store
-    nodes = {start}
-    frontier = {start}
-    for _ in range(depth):
-        nxt = set()
-        for node in frontier:
-            for q in store.quads_for_pattern(node, None, None, None):
-                if q.predicate not in hubs and isinstance(q.object, ox.NamedNode):
-                    nxt.add(q.object)
-            for q in store.quads_for_pattern(None, None, node, None):
-                if q.predicate not in hubs and isinstance(q.subject, ox.NamedNode):
-                    nxt.add(q.subject)
-        frontier = nxt - nodes
-        nodes |= frontier
+    concepts = [ox.NamedNode(iri) for iri in project(kb, focus=focus, depth=depth)]
+    claims = [q.subject for c in concepts
+              for q in kb.engine.quads(None, ox.NamedNode(_CLAIM_SUBJECT), c, None)]
+    triples = _statements(kb, [*concepts, *claims])
+    cited = {t.object for t in triples
+             if t.predicate.value in _DESCRIBED_OBJECTS and isinstance(t.object, ox.NamedNode)}
+    triples |= _statements(kb, sorted(cited, key=str))
+    return sorted(triples, key=str)
+
+
+def _statements(kb, nodes: list) -> set:
+    """Every triple whose subject is one of ``nodes`` or a blank node they lead to."""
+    import pyoxigraph as ox
+
     triples = set()
     todo = list(nodes)
     seen = set()
@@ -96,11 +92,11 @@ def focus_triples(kb, focus: str, depth: int = 1) -> list:
         if node in seen:
             continue
         seen.add(node)
-        for q in store.quads_for_pattern(node, None, None, None):
+        for q in kb.engine.quads(node, None, None, None):
             triples.add(ox.Triple(q.subject, q.predicate, q.object))
             if isinstance(q.object, ox.BlankNode):
                 todo.append(q.object)
-    return sorted(triples, key=str)
+    return triples
 
 
 _RANKS = {_OWL_NS + "Ontology": 0, _OWL_NS + "AnnotationProperty": 1,

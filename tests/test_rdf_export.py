@@ -153,9 +153,18 @@ def test_focus_exports_a_neighbourhood(kb):
            for q in kb.store.quads_for_pattern(nato, None, None, None)}
     assert own and own <= set(part)
     assert len(own) < len(part) < len(full)
+    # depth 0: NATO's own statements, the claims about its relations and what they cite
+    zero = set(rdf_export.focus_triples(kb, "NATO", depth=0))
+    assert own <= zero
+    claims = {q.subject for q in kb.store.quads_for_pattern(
+        None, ox.NamedNode("https://w3id.org/ddkb/claimSubject"), nato, None)}
+    assert claims <= {t.subject for t in zero}
+    cited = {t.object for t in zero if t.predicate.value in (
+        "http://purl.org/dc/terms/source", "https://w3id.org/ddkb/verificationStatus")}
+    assert {t.subject for t in zero} == {nato} | claims | cited
     text = rdf_export.export(kb, "turtle", focus="NATO", depth=0)
     assert _canonical(text, "turtle") == _canonical(ox.serialize(
-        own, format=ox.RdfFormat.N_TRIPLES).decode(), "nt")
+        zero, format=ox.RdfFormat.N_TRIPLES).decode(), "nt")
     with pytest.raises(InputError):
         rdf_export.export(kb, "nt", focus="no such concept at all")
 
@@ -297,3 +306,27 @@ def test_cli_release(cli, runner, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "manifest.json" in result.stdout
     assert release.verify(tmp_path / "d") == []
+
+
+def test_export_focus_and_map_focus_pick_the_same_concepts(kb):
+    """One definition of a neighbourhood: export --focus writes the map's concepts."""
+    import pyoxigraph as ox
+
+    from ddkb.network import project
+    from ddkb.rdf_export import focus_triples
+
+    skos_concept = ox.NamedNode("http://www.w3.org/2004/02/skos/core#Concept")
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    for focus, depth in (("CBM", 1), ("ADMM-Plus", 2)):
+        triples = focus_triples(kb, focus, depth)
+        described = {t.object.value for t in triples
+                     if t.predicate.value == "https://w3id.org/ddkb/verificationStatus"}
+        exported = {t.subject.value for t in triples
+                    if t.predicate == rdf_type and t.object == skos_concept}
+        assert exported - described == set(project(kb, focus=focus, depth=depth))
+    # a doubtful relation travels with its claim, its status and its correction
+    triples = focus_triples(kb, "Defense Yatra", 1)
+    claim = "https://w3id.org/ddkb/claim/india-defense-yatra--contributesTo--soft-power"
+    about = {t.predicate.value: t.object.value for t in triples if t.subject.value == claim}
+    assert about["https://w3id.org/ddkb/verificationStatus"].endswith("status-not-supported")
+    assert "Neighbourhood First" in about["https://w3id.org/ddkb/correction"]
