@@ -574,7 +574,8 @@ def _collect_inputs(data: list[str | Path] | tuple, data_format: str | None,
 
 def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
          infer: str | None = None, allow_network: bool = False,
-         use_cache: bool = True, progress: Any = None) -> KnowledgeBase:
+         use_cache: bool = True, progress: Any = None,
+         store: str | Path | None = None) -> KnowledgeBase:
     """Load the bundled ontology and KB plus the user's ``data`` files.
 
     Each file goes to its own named graph (bundled: ``https://w3id.org/ddkb/graph/<path>``;
@@ -601,6 +602,8 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
         infer = None
     if infer is not None and infer not in INFER_MODES:
         raise InputError(f"unknown inference mode '{infer}' (known: none, rdfs, owlrl)")
+    if store is not None:
+        return _open_named_store(Path(store), data, infer)
     inputs = _collect_inputs(data, data_format, allow_network)
     files = [SourceFile(i.path, i.graph, i.bundled) for i in inputs]
     user_graphs = [f.graph for f in files if not f.bundled]
@@ -627,6 +630,24 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
                               for i in inputs), infer)
     engine, meta, cached = stores.open_cached_store(key, build)
     return KnowledgeBase(engine, files, infer, meta.get("warnings") or [], from_cache=cached)
+
+
+def _open_named_store(folder: Path, data: Any, infer: str | None) -> KnowledgeBase:
+    """A KnowledgeBase over the named store in ``folder`` (see :mod:`ddkb.userstore`)."""
+    from .userstore import open_store
+
+    if data:
+        raise InputError(f"--data cannot be combined with --store; add the files to the store "
+                         f"once with 'ddkb load --store {folder} FILE...'")
+    engine, manifest = open_store(folder)
+    if infer is not None and manifest.get("infer") != infer:
+        engine.close()
+        raise InputError(f"--infer {infer}: the store {folder} was loaded with "
+                         f"--infer {manifest.get('infer') or 'none'}; load it with "
+                         f"'ddkb load --store {folder} --infer {infer}'")
+    files = [SourceFile(Path(info["path"]), graph, bool(info.get("bundled")))
+             for graph, info in sorted(manifest.get("graphs", {}).items())]
+    return KnowledgeBase(engine, files, manifest.get("infer"), from_cache=True)
 
 
 def _add_inferred(store: ox.Store, mode: str) -> None:

@@ -150,25 +150,43 @@ class EmbeddedEngine:
 
 # -- locks -------------------------------------------------------------------------
 class LockFile:
-    """An ``flock`` on a file: shared for readers, exclusive for the builder."""
+    """An ``flock`` on a file: shared for readers, exclusive for the builder.
+
+    On a read-only folder (a read-only mount, a store shared by another user)
+    the lock file is opened read-only, which ``flock`` accepts; if it does not
+    exist and cannot be created, nobody can write there either, so readers go
+    on without a lock and ``exclusive`` reports failure.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self.fd: int | None = None
+        for flags in (os.O_RDWR | os.O_CREAT, os.O_RDONLY):
+            try:
+                self.fd = os.open(path, flags | os.O_CLOEXEC, 0o600)
+                break
+            except OSError:
+                continue
 
     def exclusive(self, wait: bool = True) -> bool:
         """Take the exclusive lock; with ``wait=False`` return False if someone holds it."""
-        assert self.fd is not None
+        if self.fd is None:
+            return False
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             return False
         return True
 
-    def shared(self) -> None:
-        """Take (or downgrade to) the shared lock, waiting for a builder to finish."""
-        assert self.fd is not None
-        fcntl.flock(self.fd, fcntl.LOCK_SH)
+    def shared(self, wait: bool = True) -> bool:
+        """Take (or downgrade to) the shared lock; False if ``wait=False`` and a writer holds it."""
+        if self.fd is None:
+            return True
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_SH | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            return False
+        return True
 
     def release(self) -> None:
         """Drop the lock and close the file."""

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("ddkb.cli.export_cmds", "export", "Export the KB as RDF or for graph tools."),
     "release": ("ddkb.cli.link_cmds", "release", "Write versioned release files to dist/."),
     "align": ("ddkb.cli.link_cmds", "align", "Propose mappings to another vocabulary (SSSOM)."),
+    "load": ("ddkb.cli.store_cmds", "load", "Load RDF files into a named store folder, once."),
 }
 
 

@@ -34,14 +34,18 @@ def kb_options(func: Callable) -> Callable:
         click.option("--allow-network", is_flag=True, default=None,
                      help="Allow network access (SERVICE, remote imports and contexts)."),
         click.option("--no-cache", is_flag=True, default=None,
-                     help="Do not read or write the loaded-KB cache."),
+                     help="Do not build or open a cached store: load into memory."),
+        click.option("--store", "store", metavar="DIR", envvar="DDKB_STORE", default=None,
+                     type=click.Path(file_okay=False, path_type=Path),
+                     help="Read a named store folder made by 'ddkb load --store DIR' "
+                          "(env DDKB_STORE)."),
     ]
     for deco in reversed(decorators):
         func = deco(func)
     return func
 
 
-KB_OPTION_NAMES = ("data", "data_format", "infer", "allow_network", "no_cache")
+KB_OPTION_NAMES = ("data", "data_format", "infer", "allow_network", "no_cache", "store")
 
 
 def kb_settings(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]:
@@ -65,13 +69,51 @@ def get_kb(ctx: click.Context, options: dict[str, Any]):
 
     s = kb_settings(ctx, options)
     kwargs = dict(data=s["data"], data_format=s["data_format"], infer=s["infer"],
-                  allow_network=s["allow_network"])
+                  allow_network=s["allow_network"], progress=progress_bar(),
+                  store=s["store"])
     if s["no_cache"]:
         kwargs["use_cache"] = False
     kb = load(**kwargs)
     for warning in kb.warnings:
         click.echo(f"Warning: {warning}", err=True)
     return kb
+
+
+def progress_bar(stream: Any = None) -> Callable[[int, int | None, str], None] | None:
+    """A progress callback drawing one line on stderr, or None when stderr is no terminal.
+
+    Shows what is being done, bytes done of the total, the rate and the time
+    left, e.g. ``loading  120.0 MB / 300.0 MB  40.1 MB/s  ETA 4 s``; redrawn at
+    most ten times a second. Builds of a few megabytes finish before it shows.
+    """
+    import time
+
+    out = stream if stream is not None else sys.stderr
+    if not getattr(out, "isatty", lambda: False)():
+        return None
+    started = time.monotonic()
+    state = {"last": 0.0, "shown": False}
+
+    def draw(done: int, total: int | None, what: str) -> None:
+        now = time.monotonic()
+        finished = total is not None and done >= total
+        if now - state["last"] < 0.1 and not finished:
+            return
+        elapsed = max(now - started, 1e-6)
+        if elapsed < 0.5 and not state["shown"]:
+            return
+        state["last"], state["shown"] = now, True
+        rate = done / elapsed
+        text = f"{what}  {done / 1e6:.1f} MB"
+        if total:
+            left = (total - done) / rate if rate > 0 else 0
+            text += f" / {total / 1e6:.1f} MB  {rate / 1e6:.1f} MB/s  ETA {left:.0f} s"
+        out.write("\r" + text.ljust(70))
+        if finished:
+            out.write("\n")
+        out.flush()
+
+    return draw
 
 
 def run_guarded(cli: click.Group) -> int:
