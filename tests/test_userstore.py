@@ -13,7 +13,7 @@ import pytest
 import ddkb
 from ddkb.errors import InputError
 from ddkb.store import LockFile, StoreError
-from ddkb.userstore import load_files, open_store
+from ddkb.userstore import load_files
 
 EX = "http://example.org/x/"
 TTL = """@prefix ex: <http://example.org/x/> .
