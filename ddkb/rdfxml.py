@@ -29,8 +29,8 @@ tables, since expat is what Python's XML tools and rdflib read with.
 >>> import pyoxigraph as ox
 >>> t = ox.Triple(ox.NamedNode("http://ex.org/s"), ox.NamedNode("http://ex.org/p"),
 ...               ox.Literal("a\\rb"))
->>> print(serialize([t], {"ex": "http://ex.org/"}).splitlines()[3])
-		<ex:p>a&#13;b</ex:p>
+>>> serialize([t], {"ex": "http://ex.org/"}).splitlines()[3].strip()
+'<ex:p>a&#13;b</ex:p>'
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
+
+import pyoxigraph as ox
 
 from .errors import InputError
 
@@ -55,10 +57,9 @@ _ADVICE = "use --format turtle"
 _CORE_SYNTAX = {RDF_NS + n for n in ("RDF", "ID", "about", "parseType", "resource",
                                      "nodeID", "datatype")}
 _OLD_TERMS = {RDF_NS + n for n in ("aboutEach", "aboutEachPrefix", "bagID")}
-#: not allowed as property elements; rdf:li is allowed but reads back as rdf:_1, rdf:_2 ...
-_NOT_PREDICATES = _CORE_SYNTAX | _OLD_TERMS | {RDF_NS + "Description", RDF_NS + "li"}
-#: not usable as the name of a typed node element (written as an rdf:type property instead)
-_NOT_NODE_TYPES = _CORE_SYNTAX | _OLD_TERMS | {RDF_NS + "Description", RDF_NS + "li"}
+#: Not property element names (rdf:li is one, but reads back as rdf:_1, rdf:_2 ...), and
+#: not typed node element names either (an rdf:type property is written instead)
+_SYNTAX_NAMES = _CORE_SYNTAX | _OLD_TERMS | {RDF_NS + "Description", RDF_NS + "li"}
 
 # XML 1.0 (5th edition) names, without the colon: NCName
 _NAME_START = ("A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff"
@@ -163,8 +164,6 @@ def _statement_label(statement) -> str:
 
 
 def _term_label(term) -> str:
-    import pyoxigraph as ox
-
     if isinstance(term, ox.NamedNode):
         return f"<{term.value}>"
     if isinstance(term, ox.BlankNode):
@@ -175,10 +174,8 @@ def _term_label(term) -> str:
 def check_statement(statement) -> None:
     """Raise CannotExpress (an InputError: one line naming the term and the reason)
     if RDF/XML 1.1 cannot express ``statement``."""
-    import pyoxigraph as ox
-
     predicate = statement.predicate.value
-    if predicate in _NOT_PREDICATES:
+    if predicate in _SYNTAX_NAMES:
         raise _refuse(statement, f"the predicate <{predicate}>",
                       "it is RDF/XML syntax, not allowed as a property element")
     if split_iri(predicate) is None:
@@ -242,8 +239,6 @@ class _BlankLabels:
     """rdf:nodeID values: a blank node's own label if it is an XML name, else a fresh one."""
 
     def __init__(self, statements: list) -> None:
-        import pyoxigraph as ox
-
         self._taken = {t.value for st in statements for t in (st.subject, st.object)
                        if isinstance(t, ox.BlankNode)}
         self._fresh: dict[str, str] = {}
@@ -261,16 +256,12 @@ class _BlankLabels:
 
 
 def _node_attribute(term, labels: _BlankLabels, iri_attribute: str) -> str:
-    import pyoxigraph as ox
-
     if isinstance(term, ox.NamedNode):
         return f'{iri_attribute}="{escape_attribute(term.value)}"'
     return f'rdf:nodeID="{escape_attribute(labels(term.value))}"'
 
 
 def _property_element(statement, by_ns: Mapping[str, str], labels: _BlankLabels) -> str:
-    import pyoxigraph as ox
-
     name, declaration = _element_name(statement.predicate.value, by_ns)
     obj = statement.object
     if not isinstance(obj, ox.Literal):
@@ -286,11 +277,9 @@ def _property_element(statement, by_ns: Mapping[str, str], labels: _BlankLabels)
 def _typed_node_name(statement, by_ns: Mapping[str, str]) -> tuple[str, str] | None:
     """The element name for ``statement``'s subject if ``statement`` (its first) is an
     ``rdf:type`` that can be written as a typed node element, else None."""
-    import pyoxigraph as ox
-
     obj = statement.object
     if (statement.predicate.value != _RDF_TYPE or not isinstance(obj, ox.NamedNode)
-            or obj.value in _NOT_NODE_TYPES):
+            or obj.value in _SYNTAX_NAMES):
         return None
     return _element_name(obj.value, by_ns)
 
