@@ -92,8 +92,9 @@ def failure(err: BaseException, command: str = "ddkb") -> tuple[str, int] | None
         return (f"Error: out of memory while running '{command}' "
                 "(try a smaller input or --focus)"), 2
     if isinstance(err, UnicodeDecodeError):
-        return (f"Error: the input is not valid {err.encoding} text "
-                f"({err.reason} at byte {err.start})"), 2
+        bad = err.object[err.start:err.start + 1].hex()
+        return (f"Error: the input is not valid {err.encoding.upper()} text "
+                f"({err.reason}: byte 0x{bad})"), 2
     if isinstance(err, UnicodeEncodeError):
         char = err.object[err.start:err.start + 1]
         return (f"Error: the output encoding {err.encoding} cannot show U+{ord(char):04X} "
