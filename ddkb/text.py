@@ -58,6 +58,8 @@ def visible(text: str, keep: str = "\n\t") -> str:
     >>> visible("a\nb", keep="")
     'a\\x0ab'
     """
+    if text.isprintable():  # fast path: every character visible() rewrites is unprintable
+        return text
     return _pattern(keep).sub(_escape, text)
 
 
@@ -67,7 +69,8 @@ def one_line(text: str) -> str:
     >>> one_line("  mutual\n trust\x1b[2J ")
     'mutual trust\\x1b[2J'
     """
-    return visible(" ".join(text.split()), keep="")
+    flat = " ".join(text.split())
+    return flat if flat.isprintable() else visible(flat, keep="")
 
 
 # what json.dumps(ensure_ascii=False) leaves raw but a terminal may obey or hide
