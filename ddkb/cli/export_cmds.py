@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from .common import get_kb, kb_options, kb_settings
+from .common import echo_output, get_kb, kb_options, kb_settings
 
 EXPORT_FORMATS = ["turtle", "nt", "xml", "jsonld", "trig", "graphml", "gexf", "dot", "mermaid"]
 
@@ -47,4 +45,4 @@ def export(ctx: click.Context, fmt: str, focus: str | None, depth: int, output: 
     if output:
         write_atomic(output, text, protect=inputs)
     else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        echo_output(text if text.endswith("\n") else text + "\n")
