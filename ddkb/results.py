@@ -253,7 +253,12 @@ def format_graph(triples: list[Any], fmt: str) -> str:
         raise InputError(f"format '{fmt}' does not fit a CONSTRUCT/DESCRIBE answer "
                          f"(use {', '.join(GRAPH_FORMATS)})")
     used = _used_prefixes(triples) if fmt in ("turtle", "xml") else None
-    text = ox.serialize(triples, format=rdf_format, prefixes=used).decode("utf-8")
+    if fmt == "xml":  # ddkb's writer: well-formed for every input, or a one-line refusal
+        from .rdfxml import serialize
+
+        text = serialize(triples, used)
+    else:
+        text = ox.serialize(triples, format=rdf_format, prefixes=used).decode("utf-8")
     # RDF/XML and JSON-LD come without a final newline: a shell prompt would stick to them
     return text if not text or text.endswith("\n") else text + "\n"
 

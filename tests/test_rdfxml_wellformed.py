@@ -362,3 +362,20 @@ def test_installed_ddkb_exports_nasty_data_as_xml_with_the_triples_of_nt(tmp_pat
                             format=ox.RdfFormat.N_TRIPLES)) - exports["xml"] == {
         t for t in NASTY if isinstance(t.subject, ox.BlankNode)
         or isinstance(t.object, ox.BlankNode)}  # blank nodes: new ones on every load
+
+
+def test_a_construct_answer_in_rdfxml_is_refused_rather_than_ill_formed(tmp_path, runner, cli):
+    """`ddkb query CONSTRUCT --format xml` uses the same writer as `export`."""
+    data = tmp_path / "bad.ttl"
+    data.write_text('<http://ex.org/s> <http://ex.org/123> "x" .\n', encoding="utf-8")
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER(?s = <http://ex.org/s>) }"
+    result = runner.invoke(cli, ["--data", str(data), "query", "--format", "xml", query])
+    assert result.exit_code == 2
+    assert "RDF/XML cannot express the predicate <http://ex.org/123>" in result.stderr
+    assert result.stdout == ""
+    good = runner.invoke(cli, ["query", "--format", "xml",
+                               "CONSTRUCT { ddkb:nato ?p ?o } WHERE { ddkb:nato ?p ?o }"])
+    assert good.exit_code == 0, good.stderr
+    import xml.dom.minidom
+
+    xml.dom.minidom.parseString(good.stdout)
