@@ -41,7 +41,9 @@ def release(ctx: click.Context, out: str, **options) -> None:
 @click.command()
 @click.argument("other", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, metavar="FILE",
-              help="Write the SSSOM TSV to FILE (atomically) instead of standard output.")
+              help="Write the SSSOM TSV to FILE instead of standard output (a file is "
+                   "replaced atomically; OTHER, an input file or a read-only file is "
+                   "refused).")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.9,
               show_default=True,
               help="Lowest score kept (1.0 same label; 0.95 same after normalising; "
@@ -75,7 +77,7 @@ def align(ctx: click.Context, other: str, output: str | None, threshold: float, 
     mset = do_align(kb, other, threshold=threshold, many=many, rdf_format=other_format)
     text = format_sssom(mset)
     if output:
-        write_atomic(output, text, protect=[other])
+        write_atomic(output, text, protect=[*kb.input_files(), other])
         click.echo(f"{len(mset.rows)} mappings written to {output}", err=True)
     else:
         sys.stdout.write(text)
