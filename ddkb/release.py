@@ -36,6 +36,10 @@ MEDIA_TYPES = {
     ".tsv": "text/tab-separated-values", ".xml": "application/xml",
 }
 
+#: (rdf_export format, file suffix) of the plain RDF release files
+RDF_FILES = (("turtle", ".ttl"), ("xml", ".rdf"), ("jsonld", ".jsonld"), ("nt", ".nt"),
+             ("trig", ".trig"))
+
 
 def release_version(kb) -> str:
     """The ontology's ``owl:versionInfo``, else the ddkb package version."""
@@ -83,19 +87,21 @@ def release(out: str | Path = "dist", *, data: list[str | Path] | tuple = (),
     kb = kbmod.load(data, allow_network=allow_network)
     version = release_version(kb)
     stem = f"ddkb-{version}"
-    files: dict[str, str | bytes] = {}
-    for fmt, suffix in (("turtle", ".ttl"), ("xml", ".rdf"), ("jsonld", ".jsonld"),
-                        ("nt", ".nt"), ("trig", ".trig")):
-        files[stem + suffix] = export_rdf(kb, fmt)
+    sets = mappings.bundled_sets()
+    rdf_files = {stem + suffix: fmt for fmt, suffix in RDF_FILES}
+    names = [*rdf_files, f"{stem}-inferred.ttl", f"{stem}-mappings.ttl",
+             *(mset.name for mset in sets), "catalog-v001.xml"]
+    inputs = kb.input_files()
+    # refuse before the slow part (the OWL RL closure) and before writing anything
+    _refuse_overwrites(out, [*names, "manifest.json"], inputs, previous)
+    files: dict[str, str | bytes] = {name: export_rdf(kb, fmt) for name, fmt in rdf_files.items()}
     inferred = kbmod.load(data, infer="owlrl", allow_network=allow_network)
     files[f"{stem}-inferred.ttl"] = export_rdf(inferred, "turtle")
-    sets = mappings.bundled_sets()
     files[f"{stem}-mappings.ttl"] = mappings.to_sssom_rdf(sets).serialize(format="turtle")
     for mset in sets:
         files[mset.name] = mappings.format_sssom(mset)
     files["catalog-v001.xml"] = _catalog(version, stem + ".rdf")
-    inputs = kb.input_files()
-    _refuse_overwrites(out, [*files, "manifest.json"], inputs, previous)
+    assert list(files) == names, "release file names out of step"
     try:
         out.mkdir(parents=True, exist_ok=True)  # only once every artefact could be built
     except OSError as err:

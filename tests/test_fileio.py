@@ -394,16 +394,27 @@ def test_cli_export_and_align_refuse_an_imported_file_and_its_catalog(cli, runne
                  imports_copy / "catalog-v001.xml", user]
     before = {p: p.read_bytes() for p in protected}
     thesaurus = FIXTURES / "thesaurus.ttl"
-    for target in protected:
-        for args in (["export", "--data", str(user), "-o", str(target)],
-                     ["align", str(thesaurus), "--data", str(user), "-o", str(target)],
-                     ["map", "--data", str(user), "-o", str(target)]):
-            result = runner.invoke(cli, args)
-            assert result.exit_code == 2, (args, result.stderr)
-            assert one_line(result.stderr) == (
-                f"Error: {target}: refusing to overwrite an input file")
+    runs = [["export", "--data", str(user), "-o", str(target)] for target in protected]
+    runs.append(["align", str(thesaurus), "--data", str(user), "-o", str(protected[1])])
+    runs.append(["map", "--data", str(user), "-o", str(protected[2])])
+    for args in runs:
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert one_line(result.stderr) == f"Error: {args[-1]}: refusing to overwrite an input file"
     assert {p: p.read_bytes() for p in protected} == before
     assert temp_files(imports_copy) == [] and temp_files(imports_copy / "ext") == []
+
+
+@pytest.mark.xfail(strict=True, reason="query_cmds builds its own protect list from "
+                   "kb.files, without the catalogs; kb.input_files() has them")
+def test_cli_query_refuses_the_catalog_of_a_data_file(cli, runner, imports_copy):
+    catalog = imports_copy / "catalog-v001.xml"
+    before = catalog.read_bytes()
+    result = runner.invoke(cli, ["query", "--data", str(imports_copy / "user.ttl"), "-n",
+                                 "instruments", "-o", str(catalog)])
+    assert catalog.read_bytes() == before
+    assert result.exit_code == 2
+    assert one_line(result.stderr) == f"Error: {catalog}: refusing to overwrite an input file"
 
 
 def test_cli_align_refuses_other(cli, runner, tmp_path):
