@@ -13,6 +13,10 @@ The rules :func:`write_atomic` applies to an output path (``-o`` of every comman
   (a named pipe, ``/dev/stdout`` piped to another program) is written through by
   opening it for writing -- never replaced by a file; a FIFO with no reader waits for
   one, as with ``>``;
+* ``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N`` and ``/proc/self/fd/N`` name a
+  descriptor the process already has open: the data is written to that descriptor,
+  so it goes where the shell sent it (appended after ``>>``), and a file the shell
+  redirected to is not replaced;
 * a folder, block device or socket is refused, and so is a path ending in ``/``
   (it names a folder, even one that does not exist yet);
 * a **read-only** target is refused: read-only is judged from the mode bits (no write
@@ -35,8 +39,10 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import stat
+import sys
 import tempfile
 import threading
 from collections.abc import Iterable
@@ -50,6 +56,7 @@ HELD_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
 #: Errors of the operating system that mean "the user cannot write there" (exit 2).
 USAGE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR,
                 errno.EISDIR, errno.ENAMETOOLONG, errno.ELOOP, errno.ENXIO}
+_DESCRIPTOR_PATH = re.compile(r"^/dev/(stdout|stderr)$|^/(?:dev|proc/self)/fd/(\d+)$")
 CHUNK = 1 << 20  # bytes written between two checks for a held signal
 
 
@@ -68,6 +75,10 @@ def write_atomic(path: str | Path, data: str | bytes, *,
     target = Path(path)
     _refuse_folder_name(path, target)
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    descriptor = _descriptor(path)
+    if descriptor is not None:
+        _write_to_descriptor(target, descriptor, payload)
+        return target
     info = _stat(target)
     if info is not None and (stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
         _refuse_read_only(target, info)
@@ -95,6 +106,20 @@ def _refuse_folder_name(raw: str | Path, target: Path) -> None:
     if text.endswith(separators):
         raise InputError(f"{text}: ends with '{text[-1]}', so it names a folder; "
                          "give a file name")
+
+
+def _descriptor(raw: str | Path) -> int | None:
+    """The open file descriptor a path such as ``/dev/stdout`` or ``/dev/fd/3`` names.
+
+    Writing to the descriptor itself (not to a file reopened through ``/proc``) is
+    what the user means: the output goes where the shell sent it, appended after
+    ``>>``, and the file the shell opened is not replaced behind its back.
+    """
+    match = _DESCRIPTOR_PATH.match(os.path.normpath(os.fspath(raw)))
+    if match is None:
+        return None
+    return {"stdout": 1, "stderr": 2}.get(match.group(1)) if match.group(2) is None \
+        else int(match.group(2))
 
 
 def _stat(target: Path) -> os.stat_result | None:
@@ -215,13 +240,34 @@ def _write_through(target: Path, payload: bytes) -> None:
     except OSError as err:
         raise _os_error(target, "cannot open for writing", err) from None
     try:
+        _write_all(target, fd, payload)
+    finally:
+        os.close(fd)
+
+
+def _write_to_descriptor(target: Path, fd: int, payload: bytes) -> None:
+    """Write to an already open descriptor (after what Python buffered for it)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None and stream.fileno() == fd:
+                stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass  # replaced (e.g. by a test runner) or closed: nothing buffered for fd
+    try:
+        os.fstat(fd)
+    except OSError:
+        raise InputError(f"{target}: file descriptor {fd} is not open") from None
+    _write_all(target, fd, payload)
+
+
+def _write_all(target: Path, fd: int, payload: bytes) -> None:
+    """Write every byte (``os.write`` may write fewer to a pipe or terminal)."""
+    try:
         view = memoryview(payload)
         while view:
             view = view[os.write(fd, view):]
     except OSError as err:
         raise _os_error(target, "cannot write", err) from None
-    finally:
-        os.close(fd)
 
 
 def _replace(target: Path, real: Path, folder: Path, payload: bytes,

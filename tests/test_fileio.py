@@ -258,6 +258,22 @@ def test_a_device_node_in_a_folder_is_not_replaced(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["null"]
 
 
+def test_a_descriptor_path_writes_to_that_descriptor(tmp_path):
+    read_end, write_end = os.pipe()
+    try:
+        for path in (f"/dev/fd/{write_end}", f"/proc/self/fd/{write_end}"):
+            if not os.path.exists(path):
+                continue  # no /proc on this system
+            write_atomic(path, f"through {path}\n")
+            assert os.read(read_end, 1000) == f"through {path}\n".encode()
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    with pytest.raises(InputError, match=f"^/dev/fd/{write_end}: file descriptor "
+                                         f"{write_end} is not open$"):
+        write_atomic(f"/dev/fd/{write_end}", "x")
+
+
 def read_fifo_in_thread(fifo: Path) -> tuple[threading.Thread, list[bytes]]:
     received: list[bytes] = []
 
@@ -502,6 +518,23 @@ def test_real_ddkb_export_to_dev_stdout_writes_into_the_pipe(tmp_path, dev_guard
     assert "<https://w3id.org/ddkb/ontology> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>" \
         in res.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_real_ddkb_export_to_dev_stdout_appended_to_a_file(tmp_path, dev_guard):
+    """``ddkb export -o /dev/stdout >> log.nt``: appended, the file is not replaced."""
+    log = tmp_path / "log.nt"
+    log.write_text("# previous content\n")
+    inode = log.stat().st_ino
+    with open(log, "ab") as out:
+        res = subprocess.run([ddkb_command(), "export", "--format", "nt", "-o", "/dev/stdout"],
+                             cwd=tmp_path, stdout=out, stderr=subprocess.PIPE, timeout=180)
+    assert res.returncode == 0, res.stderr
+    text = log.read_text()
+    assert text.startswith("# previous content\n<")
+    assert "<https://w3id.org/ddkb/ontology> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>" \
+        in text
+    assert log.stat().st_ino == inode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.nt"]
 
 
 def test_real_ddkb_export_into_a_fifo(tmp_path):
