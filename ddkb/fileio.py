@@ -172,7 +172,7 @@ def _refuse_inputs(target: Path, real: Path, info: os.stat_result | None,
             except OSError:
                 same = False
         if same:
-            shown = target if real == Path(os.path.abspath(target)) else f"{target} ({real})"
+            shown = f"{target} ({real})" if os.path.islink(target) else target
             raise InputError(f"{shown}: refusing to overwrite an input file")
 
 

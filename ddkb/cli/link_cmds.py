@@ -12,7 +12,10 @@ from .common import get_kb, kb_options, kb_settings
 
 @click.command()
 @click.option("--out", "out", type=click.Path(file_okay=False), default="dist",
-              show_default=True, metavar="DIR", help="Folder to write the release files to.")
+              show_default=True, metavar="DIR",
+              help="Folder to write the release files to: a new or empty folder, or one "
+                   "holding a previous ddkb release (its manifest.json); anything else is "
+                   "refused.")
 @click.option("--data", "data", multiple=True, metavar="FILE",
               type=click.Path(dir_okay=False, path_type=Path),
               help="Also include this RDF file in the release (repeatable).")
@@ -22,6 +25,10 @@ from .common import get_kb, kb_options, kb_settings
 def release(ctx: click.Context, out: str, **options) -> None:
     """Write versioned release files (RDF in every format, the OWL 2 RL inferred
     closure, SSSOM mappings, XML catalog) and a manifest.json with their sha256 to DIR.
+
+    Re-running into the same DIR replaces the previous release's files, unless one
+    was changed since (its sha256 no longer matches the manifest); other files in
+    DIR are left alone. Nothing is written if anything would be refused.
 
     \b
     Examples:
