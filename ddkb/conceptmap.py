@@ -594,7 +594,7 @@ class ConceptMap:
         self.physics = payload["physics"]
         self.height = height
         self.html = render_html(payload, title=title, caption=self.caption)
-        self._inputs = [f.path for f in getattr(kb, "files", []) if not f.bundled]
+        self._inputs = kb.input_files() if hasattr(kb, "input_files") else []
 
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path`` atomically (UTF-8); never over a loaded data file."""

@@ -17,6 +17,7 @@ import pyoxigraph as ox
 
 from .lookup import normalise
 from .namespaces import DCTERMS, DDKB, OWL, RDF, RDFS, SKOS, curie
+from .text import json_text, one_line, visible
 
 #: Properties shown in their own part of the card, not among the relations.
 _CARD_PROPS = {
@@ -374,23 +375,27 @@ def _notes_lines(notes: dict[tuple[str, str], int], markdown: bool) -> list[str]
 
 
 def render_card(card: ConceptCard, fmt: str = "text") -> str:
-    """The card as ``text``, ``markdown`` or ``json``."""
-    import json
+    """The card as ``text``, ``markdown`` or ``json``.
 
+    Every format is safe to print: in text and markdown, control characters of
+    the KB's labels are shown as escapes (:func:`ddkb.text.visible`); JSON
+    escapes them and keeps the exact strings.
+    """
     if fmt == "json":
-        return json.dumps(card.to_dict(), indent=1, ensure_ascii=False) + "\n"
+        return json_text(card.to_dict(), indent=1) + "\n"
     md = fmt == "markdown"
     notes: dict[tuple[str, str], int] = {}
-    out = [f"# {card.label}" if md else card.label, ""]
+    label = one_line(card.label)  # a label, a type or a relation never spans lines
+    out = [f"# {label}" if md else label, ""]
     field_lines = [("CURIE", f"`{card.curie}`" if md else card.curie), ("IRI", card.iri)]
     if card.alt_labels:
-        field_lines.append(("Also called", "; ".join(card.alt_labels)))
+        field_lines.append(("Also called", "; ".join(map(one_line, card.alt_labels))))
     if card.types:
-        field_lines.append(("Type", ", ".join(lbl for _, lbl in card.types)))
+        field_lines.append(("Type", ", ".join(one_line(lbl) for _, lbl in card.types)))
     if card.definition:
         field_lines.append(("Definition", card.definition))
     if card.sources:
-        field_lines.append(("Sources", "; ".join(card.sources)))
+        field_lines.append(("Sources", "; ".join(map(one_line, card.sources))))
     if card.status:
         field_lines.append(("Verification", card.status))
     if card.correction:
@@ -411,19 +416,18 @@ def render_card(card: ConceptCard, fmt: str = "text") -> str:
             continue
         out += ["", f"## {title}" if md else f"{title}:"]
         for prop_label, rels in groups.items():
+            prop_label = one_line(prop_label)
             out.append(f"### {prop_label}" if md else f"  {prop_label}:")
             for rel in rels:
-                out.append(("- " if md else "    - ") + _rel_line(rel, notes, md))
+                out.append(("- " if md else "    - ") + one_line(_rel_line(rel, notes, md)))
     out += _notes_lines(notes, md)
-    return "\n".join(out) + "\n"
+    return visible("\n".join(out)) + "\n"
 
 
 def render_hits(hits: list[SearchHit], fmt: str = "table") -> str:
-    """Search results as ``table``, ``markdown`` or ``json``."""
-    import json
-
+    """Search results as ``table``, ``markdown`` or ``json`` (controls shown or escaped)."""
     if fmt == "json":
-        return json.dumps([h.to_dict() for h in hits], indent=1, ensure_ascii=False) + "\n"
+        return json_text([h.to_dict() for h in hits], indent=1) + "\n"
     from .results import markdown_table, text_table
 
     rows = [(str(h.score), h.curie, h.label, h.cls) for h in hits]
@@ -432,11 +436,9 @@ def render_hits(hits: list[SearchHit], fmt: str = "table") -> str:
 
 
 def render_stats(data: dict[str, Any], fmt: str = "text") -> str:
-    """The :func:`stats` dict as ``text`` or ``json``."""
-    import json
-
+    """The :func:`stats` dict as ``text`` or ``json`` (controls shown or escaped)."""
     if fmt == "json":
-        return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+        return json_text(data, indent=1) + "\n"
     t = data["triples"]
     out = [f"Triples: {t['total']} in {len(t['per_graph'])} graphs "
            f"({t['distinct']} distinct in the union)"]
@@ -450,4 +452,4 @@ def render_stats(data: dict[str, Any], fmt: str = "text") -> str:
     out.append("Sources: " + ", ".join(f"{n} {k}" for k, n in data["sources"].items()))
     out.append("Properties used:")
     out += [f"  {n:>7}  {p}" for p, n in data["properties"].items()]
-    return "\n".join(out) + "\n"
+    return visible("\n".join(out)) + "\n"

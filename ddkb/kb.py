@@ -167,6 +167,24 @@ class KnowledgeBase:
         """Release the store (and its lock); the KnowledgeBase is unusable afterwards."""
         self.engine.close()
 
+    def input_files(self) -> list[Path]:
+        """Every file this KB was read from: the bundled files, the ``--data`` files,
+        the files they ``owl:imports`` and the ``catalog-v001.xml`` beside any of the
+        user's files (the catalogs consulted for those imports).
+
+        Every command that writes an output passes this list to
+        :func:`ddkb.fileio.write_atomic` (``protect=``), so no output replaces a file
+        the KB depends on.
+        """
+        from .usergraphs import CATALOG_NAME
+
+        found = [f.path for f in self.files]
+        for f in self.files:
+            catalog = f.path.parent / CATALOG_NAME
+            if not f.bundled and catalog not in found and catalog.is_file():
+                found.append(catalog)
+        return found
+
     # -- querying -------------------------------------------------------------
     def raw_query(self, sparql: str, substitutions: dict[str, Any] | None = None, *,
                   union: bool = True, graphs: list[str] | None = None) -> Any:

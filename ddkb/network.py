@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ConceptNotFound, InputError
 from .namespaces import DDKB, GRAPH, INFERRED_GRAPH, curie, expand
+from .text import one_line
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -59,6 +60,11 @@ RANK_MEASURES = ("degree", "pagerank", "betweenness")
 
 #: How many equally short extra paths ``shortest_paths`` weighs before choosing.
 _TIES = 50
+
+#: The most paths ``shortest_paths`` returns: each extra path costs a search of
+#: the graph per step (Yen's algorithm); 100 take half a second on the bundled KB,
+#: 3,000 take six seconds and 100,000 ran for minutes.
+MAX_PATHS = 100
 
 _CONCEPT_PATTERN = """
     ?c skos:prefLabel|rdfs:label ?anyLabel .
@@ -643,8 +649,11 @@ class Step:
     predicate: str = ""
 
     def sentence(self) -> str:
-        """``a -fosters-> b`` or, against the arrow, ``a <-fosters- b`` (one line)."""
-        a, p, b = (" ".join(x.split()) for x in
+        """``a -fosters-> b`` or, against the arrow, ``a <-fosters- b`` (one line).
+
+        Control characters of the labels are shown as escapes (``\\x1b``).
+        """
+        a, p, b = (one_line(x) for x in
                    (self.source_label, self.predicate_label, self.target_label))
         return f"{a} -{p}-> {b}" if self.forward else f"{a} <-{p}- {b}"
 
@@ -676,12 +685,13 @@ def shortest_paths(kb_or_graph: Any, a: str, b: str, k: int = 1,
     'joint military exercise -fosters-> mutual trust'
 
     Returns ``[]`` when no path exists; raises ``ConceptNotFound`` for unknown
-    names and ``InputError`` when ``k < 1`` or ``a`` and ``b`` are the same concept.
+    names and ``InputError`` when ``k`` is not between 1 and :data:`MAX_PATHS`
+    or ``a`` and ``b`` are the same concept.
     """
     import networkx as nx
 
-    if k < 1:
-        raise InputError(f"k must be 1 or more, not {k}")
+    if not 1 <= k <= MAX_PATHS:
+        raise InputError(f"k must be between 1 and {MAX_PATHS} (the number of paths), not {k}")
     if isinstance(kb_or_graph, nx.Graph):
         kb, G = None, kb_or_graph
         src, dst = resolve_concept(kb, a, G), resolve_concept(kb, b, G)
@@ -756,8 +766,8 @@ def path_graph(kb: KnowledgeBase, a: str, b: str, *, extra: int = 0,
 
 
 def format_step(step: Step) -> str:
-    """A step as a sentence with its sources, as ``ddkb path`` prints it."""
-    where = "; ".join(step.sections) if step.sections else "no source recorded"
+    """A step as a sentence with its sources, as ``ddkb path`` prints it (one line)."""
+    where = "; ".join(map(one_line, step.sections)) if step.sections else "no source recorded"
     return f"{step.sentence()}  (sources: {where})"
 
 

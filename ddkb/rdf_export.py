@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from . import rdfxml
 from .errors import DdkbError, InputError
 
 #: format name -> (file suffix, media type)
@@ -190,7 +191,9 @@ def export_rdf(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str
     Written by pyoxigraph straight from the store (fast; the union of the graphs
     is a SPARQL CONSTRUCT, so a triple in two files is written once); TriG dumps
     the named graphs. With ``focus`` only the concept's neighbourhood is written
-    (``focus_triples``).
+    (``focus_triples``). RDF/XML is written by :mod:`ddkb.rdfxml`, which refuses
+    (InputError naming the file and the term) what RDF/XML cannot express, such as
+    a predicate like ``<http://ex.org/123>`` or a control character in a literal.
     """
     from .namespaces import PREFIXES
 
@@ -207,15 +210,35 @@ def export_rdf(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str
             statements = list(kb.store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
                                              use_default_graph_as_union=True))
         statements = ordered(statements)
+        if fmt == "xml":  # our writer: pyoxigraph's writes ill-formed XML for some input
+            return _rdfxml(kb, statements, PREFIXES)
         prefixes = None
         if fmt in ("turtle", "trig"):
             prefixes = plain_prefixes(statements, PREFIXES)
-        elif fmt == "xml":
-            prefixes = PREFIXES
         out = ox.serialize(statements, format=_ox_format(fmt), prefixes=prefixes)
     except (ValueError, OSError) as err:
         raise DdkbError(f"cannot write the KB as {fmt}: {' '.join(str(err).split())}") from None
     return out.decode("utf-8")
+
+
+def _rdfxml(kb, statements: list, prefixes: dict[str, str]) -> str:
+    """RDF/XML of ``statements``; a refusal names the file the statement came from."""
+    try:
+        return rdfxml.serialize(statements, prefixes)
+    except rdfxml.CannotExpress as err:
+        files = _files_stating(kb, err.statement)
+        if not files:
+            raise
+        raise InputError(f"{', '.join(files)}: {err}") from None
+
+
+def _files_stating(kb, statement) -> list[str]:
+    """The loaded files whose graph holds ``statement`` (none for inferred triples)."""
+    paths = {f.graph: str(f.path) for f in getattr(kb, "files", ())}
+    quads = kb.store.quads_for_pattern(statement.subject, statement.predicate,
+                                       statement.object, None)
+    return sorted({paths[q.graph_name.value] for q in quads
+                   if getattr(q.graph_name, "value", None) in paths})
 
 
 def export_network(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str:

@@ -8,6 +8,12 @@ a non-IRI predicate). The loader (``ddkb.load(infer=...)``) puts them in their
 own named graph, ``https://w3id.org/ddkb/graph/inferred/<mode>``; inferred
 triples are never written into ``kb/``.
 
+The closure runs in a child process under a time limit (OWL RL on the bundled KB
+takes about 12 s; a big ``--data`` file can take hours): by default 120 s,
+changed with the ``timeout`` argument or the environment variable
+``DDKB_INFER_TIMEOUT`` (seconds; ``inf`` for no limit). When time is up the
+work is stopped and :class:`InferenceTimeout` (exit code 1) is raised.
+
 >>> from ddkb.reason import inferred_nquads
 >>> data = (b'<https://w3id.org/ddkb/x> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
 ...         b'<https://w3id.org/ddkb/C> .\\n'
@@ -20,9 +26,11 @@ triples are never written into ``kb/``.
 
 from __future__ import annotations
 
+import math
+import os
 from typing import Any
 
-from .errors import InputError
+from .errors import DdkbError, InputError, QueryTimeout
 from .namespaces import INFERRED_GRAPH, OWL, PREFIXES, RDF, RDFS, XSD
 
 #: The inference modes ``--infer`` accepts (besides "none").
@@ -34,6 +42,40 @@ _NOISE_TYPES = {RDFS + "Resource", OWL + "Thing"}
 _REFLEXIVE = {OWL + "sameAs", RDFS + "subClassOf", RDFS + "subPropertyOf",
               OWL + "equivalentClass", OWL + "equivalentProperty"}
 _TOP_CLASSES = {OWL + "Thing", RDFS + "Resource"}
+
+#: Seconds the closure may run when neither ``timeout`` nor the environment says.
+DEFAULT_TIMEOUT = 120.0
+#: The environment variable that changes :data:`DEFAULT_TIMEOUT` (``inf``: no limit).
+TIMEOUT_ENV = "DDKB_INFER_TIMEOUT"
+
+
+class InferenceTimeout(DdkbError):
+    """The RDFS / OWL RL closure ran past its time limit and was stopped (exit code 1)."""
+
+
+def infer_timeout(timeout: float | None = None) -> float:
+    """The time limit of the closure in seconds: ``timeout``, else $DDKB_INFER_TIMEOUT, else 120.
+
+    Raises InputError naming the variable when it is not a positive number.
+
+    >>> infer_timeout(30)
+    30.0
+    """
+    if timeout is None:
+        raw = os.environ.get(TIMEOUT_ENV, "").strip()
+        if not raw:
+            return DEFAULT_TIMEOUT
+        try:
+            timeout = float(raw)
+        except ValueError:
+            timeout = math.nan
+        where = f"{TIMEOUT_ENV}={raw!r}"
+    else:
+        where = f"timeout={timeout!r}"
+    if not timeout > 0:  # also NaN
+        raise InputError(f"{where}: the inference time limit must be a positive number "
+                         "of seconds (or inf for none)")
+    return float(timeout)
 
 
 def inferred_graph_name(mode: str) -> str:
@@ -102,17 +144,44 @@ def _new_triples(graph, mode: str) -> list[tuple]:
     return [t for t in expanded if t not in graph and not is_noise(*t)]
 
 
-def inferred_nquads(nquads: bytes, mode: str) -> bytes:
+def inferred_nquads(nquads: bytes, mode: str, timeout: float | None = None) -> bytes:
     """The triples that RDFS or OWL 2 RL adds to a dataset, as sorted N-Triples.
 
     ``nquads`` is the dataset as N-Quads (every graph is read; graphs already
     holding inferred triples are ignored); ``mode`` is "rdfs" or "owlrl".
     Only new triples are returned, without the noise listed in :func:`is_noise`.
-    Raises InputError for an unknown mode or unreadable N-Quads.
+    The work stops after ``timeout`` seconds (see :func:`infer_timeout`) with
+    :class:`InferenceTimeout`. Raises InputError for an unknown mode, a bad
+    time limit, unreadable N-Quads, or when memory runs out.
     """
-    import rdflib
+    from .sparql import run_with_deadline
 
     _check_mode(mode)
+    limit = infer_timeout(timeout)
+    try:
+        return run_with_deadline(lambda: _closure_nquads(nquads, mode), limit)
+    except QueryTimeout:
+        raise InferenceTimeout(
+            f"inference ({mode}) stopped after {limit:g} s: set {TIMEOUT_ENV} to more "
+            "seconds (or inf) to let it run longer") from None
+
+
+def _closure_nquads(nquads: bytes, mode: str) -> bytes:
+    """:func:`inferred_nquads` without the time limit (runs in the child process)."""
+    try:
+        return _closure_nquads_unguarded(nquads, mode)
+    except MemoryError:
+        raise InputError(f"out of memory while inferring ({mode}): try --infer rdfs or "
+                         "smaller --data files") from None
+
+
+def _closure_nquads_unguarded(nquads: bytes, mode: str) -> bytes:
+    if mode == "owlrl":
+        triples = _asserted_triples(nquads)
+        lines = sorted(_nt_line(t) for t in owl_rl_closure(triples))
+        return "".join(lines).encode("utf-8")
+    import rdflib
+
     ds = rdflib.Dataset()
     try:
         ds.parse(data=nquads.decode("utf-8"), format="nquads")
@@ -125,6 +194,105 @@ def inferred_nquads(nquads: bytes, mode: str) -> bytes:
             graph.add((s, p, o))
     lines = sorted(_nt_line(t) for t in _new_triples(graph, mode))
     return "".join(lines).encode("utf-8")
+
+
+def _asserted_triples(nquads: bytes) -> set[tuple]:
+    """The distinct triples of every non-inferred graph, as rdflib terms.
+
+    Parsed by pyoxigraph (fast) and converted term by term: no rdflib parser.
+    """
+    import pyoxigraph as ox
+
+    try:
+        quads = list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
+    except (SyntaxError, ValueError) as err:
+        raise InputError(f"cannot read the dataset to infer from: {err}") from None
+    convert = _TermConverter()
+    return {(convert(q.subject), convert(q.predicate), convert(q.object)) for q in quads
+            if not (isinstance(q.graph_name, ox.NamedNode)
+                    and q.graph_name.value.startswith(INFERRED_GRAPH))}
+
+
+class _TermConverter:
+    """pyoxigraph terms -> rdflib terms (memoised: the same IRIs recur all the time)."""
+
+    def __init__(self) -> None:
+        import rdflib
+
+        self.rdflib = rdflib
+        self.memo: dict[Any, Any] = {}
+
+    def __call__(self, term: Any) -> Any:
+        found = self.memo.get(term)
+        if found is None:
+            found = self.memo[term] = self._convert(term)
+        return found
+
+    def _convert(self, term: Any) -> Any:
+        import pyoxigraph as ox
+
+        rdflib = self.rdflib
+        if isinstance(term, ox.NamedNode):
+            return rdflib.URIRef(term.value)
+        if isinstance(term, ox.BlankNode):
+            return rdflib.BNode(term.value)
+        if term.language:
+            return rdflib.Literal(term.value, lang=term.language)
+        if term.datatype.value == XSD + "string":
+            return rdflib.Literal(term.value)
+        return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+
+
+def owl_rl_closure(triples: set[tuple]) -> list[tuple]:
+    """The cleaned triples that OWL 2 RL adds to ``triples`` (rdflib-term 3-tuples).
+
+    The rules run in ``reasonable`` (a Rust OWL 2 RL reasoner; about 40 times
+    faster than owlrl on ddkb's data, see benchmarks/reasoners.py). Two things
+    are done here to give owlrl's answer exactly:
+
+    * reasonable returns plain literals typed ``xsd:string`` (the same term in
+      RDF 1.1, a different one to rdflib): they are turned back into plain ones;
+    * it leaves out the schema rules scm-dom1 and scm-rng1 (a property's domain
+      and range extend to the superclasses of its domain and range), which
+      :func:`_domain_range_closure` adds.
+    """
+    import rdflib
+    import reasonable
+
+    reasoner = reasonable.PyReasoner()
+    reasoner.from_graph(list(triples))
+    string = rdflib.URIRef(XSD + "string")
+    out = set()
+    for s, p, o in reasoner.reason():
+        if isinstance(o, rdflib.Literal) and o.datatype == string:
+            o = rdflib.Literal(str(o))
+        out.add((s, p, o))
+    out |= _domain_range_closure(out | triples)
+    return [t for t in out if t not in triples and not is_noise(*t)]
+
+
+def _domain_range_closure(triples: set[tuple]) -> set[tuple]:
+    """OWL 2 RL's scm-dom1/scm-rng1: ``P domain C``, ``C subClassOf D`` => ``P domain D``."""
+    import rdflib
+
+    sub = rdflib.URIRef(RDFS + "subClassOf")
+    supers: dict[Any, set] = {}
+    for s, p, o in triples:
+        if p == sub:
+            supers.setdefault(s, set()).add(o)
+    found = set()
+    for prop in (rdflib.URIRef(RDFS + "domain"), rdflib.URIRef(RDFS + "range")):
+        for s, p, o in triples:
+            if p == prop:
+                seen, todo = set(), [o]
+                while todo:
+                    cls = todo.pop()
+                    for up in supers.get(cls, ()):
+                        if up not in seen:
+                            seen.add(up)
+                            todo.append(up)
+                found.update((s, prop, c) for c in seen)
+    return found
 
 
 def _nt_line(triple: tuple) -> str:

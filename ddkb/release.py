@@ -24,16 +24,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from .errors import InputError
-from .fileio import write_atomic
+from .fileio import check_output_folder, write_atomic
 
 MEDIA_TYPES = {
     ".ttl": "text/turtle", ".rdf": "application/rdf+xml", ".jsonld": "application/ld+json",
     ".nt": "application/n-triples", ".trig": "application/trig",
     ".tsv": "text/tab-separated-values", ".xml": "application/xml",
 }
+
+#: (rdf_export format, file suffix) of the plain RDF release files
+RDF_FILES = (("turtle", ".ttl"), ("xml", ".rdf"), ("jsonld", ".jsonld"), ("nt", ".nt"),
+             ("trig", ".trig"))
 
 
 def release_version(kb) -> str:
@@ -43,25 +48,6 @@ def release_version(kb) -> str:
 
     rows = kb.select(f"SELECT ?v WHERE {{ <{ONTOLOGY_IRI}> owl:versionInfo ?v }}")
     return rows[0]["v"].value if rows else __version__
-
-
-def _inferred_kb(data, allow_network: bool):
-    """The KB with its OWL 2 RL closure: the loader's ``infer="owlrl"`` (``ddkb.reason``)
-    when installed, else an rdflib graph closed with owlrl here."""
-    import importlib.util
-
-    from . import kb as kbmod
-
-    if importlib.util.find_spec("ddkb.reason") is not None:
-        return kbmod.load(data, infer="owlrl", allow_network=allow_network)
-    import owlrl
-
-    from .rdf_export import union_graph
-
-    g = union_graph(kbmod.load(data, allow_network=allow_network))
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
-                           datatype_axioms=False).expand(g)
-    return g
 
 
 def _catalog(version: str, target: str) -> str:
@@ -80,46 +66,50 @@ def _catalog(version: str, target: str) -> str:
 
 def release(out: str | Path = "dist", *, data: list[str | Path] | tuple = (),
             allow_network: bool = False) -> dict:
-    """Write every release artefact into ``out`` (created if missing) and return the
-    manifest (also written as ``manifest.json``, last).
+    """Write every release artefact into ``out`` and return the manifest (also
+    written as ``manifest.json``, last).
 
-    Each file is written atomically; re-running overwrites a previous release of
-    the same version.
+    ``out`` must be a new folder (created), an empty one, or one holding a previous
+    ddkb release (recognised by its ``manifest.json``): re-running overwrites the
+    files that release listed, and only if they are unchanged since. Anything else
+    -- a folder of other files, a file the previous manifest does not list or whose
+    sha256 no longer matches, an input of the KB (a ``--data`` file, a file it
+    imports, its ``catalog-v001.xml``) -- is refused (``InputError``) before anything
+    is written. Each file is written atomically (``ddkb.fileio.write_atomic``).
     """
     from . import kb as kbmod
     from . import mappings
     from .rdf_export import export_rdf
 
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a folder")
+    previous = _previous_release(out)
+    check_output_folder(out)
     kb = kbmod.load(data, allow_network=allow_network)
     version = release_version(kb)
     stem = f"ddkb-{version}"
-    files: dict[str, str | bytes] = {}
-    for fmt, suffix in (("turtle", ".ttl"), ("xml", ".rdf"), ("jsonld", ".jsonld"),
-                        ("nt", ".nt"), ("trig", ".trig")):
-        files[stem + suffix] = export_rdf(kb, fmt)
-    inferred = _inferred_kb(data, allow_network)
-    if hasattr(inferred, "store"):
-        files[f"{stem}-inferred.ttl"] = export_rdf(inferred, "turtle")
-    else:
-        files[f"{stem}-inferred.ttl"] = inferred.serialize(format="turtle")
     sets = mappings.bundled_sets()
+    rdf_files = {stem + suffix: fmt for fmt, suffix in RDF_FILES}
+    names = [*rdf_files, f"{stem}-inferred.ttl", f"{stem}-mappings.ttl",
+             *(mset.name for mset in sets), "catalog-v001.xml"]
+    inputs = kb.input_files()
+    # refuse before the slow part (the OWL RL closure) and before writing anything
+    _refuse_overwrites(out, [*names, "manifest.json"], inputs, previous)
+    files: dict[str, str | bytes] = {name: export_rdf(kb, fmt) for name, fmt in rdf_files.items()}
+    inferred = kbmod.load(data, infer="owlrl", allow_network=allow_network)
+    files[f"{stem}-inferred.ttl"] = export_rdf(inferred, "turtle")
     files[f"{stem}-mappings.ttl"] = mappings.to_sssom_rdf(sets).serialize(format="turtle")
     for mset in sets:
         files[mset.name] = mappings.format_sssom(mset)
     files["catalog-v001.xml"] = _catalog(version, stem + ".rdf")
-    inputs = [Path(d) for d in data]
-    for name in [*files, "manifest.json"]:  # refuse before writing anything
-        if any(p.resolve() == (out / name).resolve() for p in inputs):
-            raise InputError(f"{out / name}: refusing to overwrite an input file "
-                             "(a --data file); choose another --out folder")
-    out.mkdir(parents=True, exist_ok=True)  # only once every artefact could be built
+    assert list(files) == names, "release file names out of step"
+    try:
+        out.mkdir(parents=True, exist_ok=True)  # only once every artefact could be built
+    except OSError as err:
+        raise InputError(f"{out}: cannot create the folder: {err.strerror or err}") from None
     entries = []
     for name, content in files.items():
         payload = content.encode("utf-8") if isinstance(content, str) else content
-        write_atomic(out / name, payload)
+        write_atomic(out / name, payload, protect=inputs)
         entries.append({
             "path": name,
             "bytes": len(payload),
@@ -135,8 +125,73 @@ def release(out: str | Path = "dist", *, data: list[str | Path] | tuple = (),
         "license": "https://creativecommons.org/licenses/by/4.0/",
         "files": sorted(entries, key=lambda e: e["path"]),
     }
-    write_atomic(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    write_atomic(out / "manifest.json", json.dumps(manifest, indent=2) + "\n", protect=inputs)
     return manifest
+
+
+def _previous_release(out: Path) -> dict[str, str]:
+    """``path -> sha256`` of the release already in ``out`` ({} if ``out`` is new or
+    empty); ``InputError`` if ``out`` is not a folder or holds anything else."""
+    if not out.exists():
+        return {}
+    if not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder")
+    try:
+        if not any(out.iterdir()):
+            return {}
+    except OSError as err:
+        raise InputError(f"{out}: cannot read the folder: {err.strerror or err}") from None
+    listed = _manifest_files(out / "manifest.json")
+    if listed is None:
+        raise InputError(f"{out}: folder is not empty and holds no ddkb release "
+                         "(no ddkb manifest.json); give a new or empty folder")
+    return listed
+
+
+def _manifest_files(path: Path) -> dict[str, str] | None:
+    """The files a ddkb ``manifest.json`` lists (``path -> sha256``), or None if
+    ``path`` is missing or is not a ddkb release manifest."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("name") != "ddkb" \
+            or not isinstance(manifest.get("files"), list):
+        return None
+    listed = {}
+    for entry in manifest["files"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) \
+                or not isinstance(entry.get("sha256"), str):
+            return None
+        listed[entry["path"]] = entry["sha256"]
+    return listed
+
+
+def _refuse_overwrites(out: Path, names: list[str], inputs: list[Path],
+                       previous: dict[str, str]) -> None:
+    """Refuse, before writing anything, to replace an input or a file that is not
+    the unchanged output of the previous release in ``out``."""
+    resolved_inputs = {p.resolve() for p in inputs}
+    for name in names:
+        path = out / name
+        if path.resolve() in resolved_inputs:
+            raise InputError(f"{path}: refusing to overwrite an input file (a --data file, "
+                             "one it imports or its catalog); choose another --out folder")
+        if name == "manifest.json" or not os.path.lexists(path):
+            continue
+        if name not in previous:
+            raise InputError(f"{path}: not listed in {out / 'manifest.json'}, so not "
+                             "written by ddkb; refusing to overwrite it")
+        if _sha256(path) != previous[name]:
+            raise InputError(f"{path}: changed since the previous release (sha256 differs "
+                             "from manifest.json); refusing to overwrite it")
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def verify(out: str | Path) -> list[str]:

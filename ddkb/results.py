@@ -24,6 +24,7 @@ import pyoxigraph as ox
 
 from .errors import InputError
 from .namespaces import PREFIXES, curie
+from .text import json_text, one_line
 
 SELECT_FORMATS = ("table", "csv", "tsv", "json", "xml", "markdown")
 GRAPH_FORMATS = ("turtle", "nt", "xml", "jsonld")
@@ -99,12 +100,10 @@ def term_json(term: Any) -> dict[str, str]:
 
 
 def _select_json(variables: list[str], rows: list[tuple[Any, ...]]) -> str:
-    import json
-
     bindings = [{v: term_json(t) for v, t in zip(variables, row, strict=True) if t is not None}
                 for row in rows]
     doc = {"head": {"vars": list(variables)}, "results": {"bindings": bindings}}
-    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+    return json_text(doc, indent=1) + "\n"
 
 
 def _xml_term(term: Any) -> str:
@@ -183,14 +182,20 @@ def readable(term: Any, labeler: Labeler | None = None) -> str:
 
 def _cells(variables: list[str], rows: list[tuple[Any, ...]],
            labeler: Labeler | None) -> list[list[str]]:
-    return [[" ".join(readable(t, labeler).split()) for t in row] for row in rows]
+    return [[readable(t, labeler) for t in row] for row in rows]
 
 
 def text_table(header: list[str] | tuple[str, ...], rows: list[list[str]] | list[tuple],
                max_width: int = 80) -> str:
-    """Aligned columns with a dashed rule under the header (cells cut at ``max_width``)."""
-    cells = [[c if len(c) <= max_width else c[: max_width - 1] + "\u2026" for c in row]
-             for row in rows]
+    """Aligned columns with a dashed rule under the header (cells cut at ``max_width``).
+
+    Each cell is put on one line and its control characters are shown as
+    escapes (:func:`ddkb.text.one_line`): a value cannot break the layout or
+    send commands to the terminal.
+    """
+    header = [one_line(h) for h in header]
+    cells = [[c if len(c) <= max_width else c[: max_width - 1] + "\u2026"
+              for c in map(one_line, row)] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
 
     def line(values) -> str:
@@ -206,10 +211,10 @@ def _md_cell(text: str) -> str:
 
 def markdown_table(header: list[str] | tuple[str, ...],
                    rows: list[list[str]] | list[tuple]) -> str:
-    """A GitHub-flavoured markdown table (pipes in cells escaped)."""
-    lines = ["| " + " | ".join(_md_cell(h) for h in header) + " |",
+    """A GitHub-flavoured markdown table (pipes escaped, cells on one line, controls shown)."""
+    lines = ["| " + " | ".join(_md_cell(one_line(h)) for h in header) + " |",
              "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]
+    lines += ["| " + " | ".join(_md_cell(one_line(c)) for c in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -248,7 +253,12 @@ def format_graph(triples: list[Any], fmt: str) -> str:
         raise InputError(f"format '{fmt}' does not fit a CONSTRUCT/DESCRIBE answer "
                          f"(use {', '.join(GRAPH_FORMATS)})")
     used = _used_prefixes(triples) if fmt in ("turtle", "xml") else None
-    text = ox.serialize(triples, format=rdf_format, prefixes=used).decode("utf-8")
+    if fmt == "xml":  # ddkb's writer: well-formed for every input, or a one-line refusal
+        from .rdfxml import serialize
+
+        text = serialize(triples, used)
+    else:
+        text = ox.serialize(triples, format=rdf_format, prefixes=used).decode("utf-8")
     # RDF/XML and JSON-LD come without a final newline: a shell prompt would stick to them
     return text if not text or text.endswith("\n") else text + "\n"
 

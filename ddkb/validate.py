@@ -31,6 +31,7 @@ from typing import Any
 from . import paths
 from .errors import InputError
 from .namespaces import DDKB, INFERRED_GRAPH, PREFIXES, curie
+from .text import one_line
 
 SHAPES_NS = "https://w3id.org/ddkb/shapes/"
 SEVERITIES = ("violation", "warning", "info")
@@ -41,9 +42,10 @@ def _one_line(text: str) -> str:
     """``text`` with every run of whitespace (line breaks too) as one space.
 
     A user's label or literal value may hold line breaks; printed as is they would
-    break the one-problem-per-block layout of the text report.
+    break the one-problem-per-block layout of the text report. Control characters
+    (a label's terminal escape sequences) are shown as escapes: ``\\x1b``.
     """
-    return " ".join(text.split())
+    return one_line(text)
 
 
 @dataclass(frozen=True)
@@ -113,13 +115,13 @@ class ValidationReport:
         """A readable report: one block per problem, grouped by check, then the summary."""
         lines: list[str] = []
         for check, items in self.by_check().items():
-            lines.append(f"{check} ({len(items)})")
+            lines.append(f"{_one_line(check)} ({len(items)})")
             for v in items:
                 label = f' "{_one_line(v.focus_label)}"' if v.focus_label else ""
                 sev = "" if v.severity == "violation" else f" [{v.severity}]"
                 lines.append(f"  {_one_line(v.focus)}{label}{sev}")
                 if v.path:
-                    lines.append(f"    path: {v.path}")
+                    lines.append(f"    path: {_one_line(v.path)}")
                 lines.append(f"    {_one_line(v.message)}")
             lines.append("")
         lines.append(self.summary())

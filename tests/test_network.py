@@ -454,3 +454,37 @@ def test_real_subprocess_clusters_do_not_depend_on_hash_seed(data_files):
         outputs.append(json.loads(done.stdout))
     assert outputs[0] == outputs[1]
     assert [c for c in outputs[0] if any(m["iri"] == EX + "mutual-trust" for m in c["members"])]
+
+
+# -- bounds of the options (hardening) ----------------------------------------------------
+def test_k_is_capped(G):
+    """Each extra path costs a search of the graph: --k 100000 ran for minutes."""
+    from ddkb.network import MAX_PATHS
+
+    assert MAX_PATHS == 100
+    assert len(shortest_paths(G, "BH drill", "harbour goodwill", k=MAX_PATHS)) >= 1
+    for bad in (0, MAX_PATHS + 1, 100_000):
+        with pytest.raises(InputError, match=rf"k must be between 1 and 100 .*not {bad}"):
+            shortest_paths(G, "BH drill", "harbour goodwill", k=bad)
+
+
+def test_path_k_over_the_cap_is_a_usage_error(runner, cli, data_files):
+    res = runner.invoke(cli, [*_data_args(data_files), "path", "BH drill", "harbour goodwill",
+                              "--k", "100000"])
+    assert res.exit_code == 2
+    assert "Invalid value for '-k' / '--k': 100000 is not in the range 1<=x<=100" in res.stderr
+    helped = runner.invoke(cli, ["path", "--help"])
+    assert "at most 100" in helped.stdout and "1<=x<=100" in helped.stdout
+
+
+def test_path_k_over_the_cap_in_a_real_subprocess(data_files):
+    import shutil
+    import sys
+    from pathlib import Path
+
+    exe = shutil.which("ddkb", path=str(Path(sys.executable).parent)) or shutil.which("ddkb")
+    done = subprocess.run([exe, *_data_args(data_files), "path", "BH drill", "harbour goodwill",
+                           "--k", "100000"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "'--k': 100000 is not in the range 1<=x<=100" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -60,7 +60,7 @@ def test_syntax_error_is_one_line_with_line_and_column():
     assert str(err) == "SPARQL syntax error at line 3, column 17: expected one of ABS, AVG"
 
 
-@pytest.mark.parametrize("module", ["ddkb.kb", "ddkb.cache", "ddkb.lookup", "ddkb.sparql",
+@pytest.mark.parametrize("module", ["ddkb.kb", "ddkb.store", "ddkb.lookup", "ddkb.sparql",
                                     "ddkb.results", "ddkb.concepts"])
 def test_docstring_examples_run(module):
     import doctest

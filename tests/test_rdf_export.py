@@ -295,10 +295,14 @@ def test_release_never_overwrites_a_data_file(tmp_path):
     version = release.release_version(ddkb.load())
     mine = out / f"ddkb-{version}.ttl"
     mine.write_bytes(USERDATA.read_bytes())
+    previous = {"name": "ddkb", "files": [
+        {"path": mine.name, "sha256": hashlib.sha256(mine.read_bytes()).hexdigest()}]}
+    (out / "manifest.json").write_text(json.dumps(previous))
     with pytest.raises(InputError, match="refusing to overwrite an input file"):
         release.release(out, data=[mine])
     assert mine.read_bytes() == USERDATA.read_bytes()
-    assert sorted(p.name for p in out.iterdir()) == [mine.name]
+    assert json.loads((out / "manifest.json").read_text()) == previous
+    assert sorted(p.name for p in out.iterdir()) == [mine.name, "manifest.json"]
 
 
 def test_cli_release(cli, runner, tmp_path):

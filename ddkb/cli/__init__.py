@@ -4,7 +4,8 @@ Sub-commands live in modules by family and are imported only when run, so that
 ``ddkb query`` does not pay for networkx, pyvis or rdflib.
 
 Exit codes: 0 ok; 1 the command failed or found problems (validation
-violations, query timeout); 2 bad usage or bad input.
+violations, query or inference timeout); 2 bad usage or bad input, or a bad
+environment (out of memory, disk full, permission denied); 130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from importlib import import_module
 
 import click
 
-from ..errors import DdkbError
-from .common import kb_options, run_guarded
+from ..text import visible
+from .common import failure, kb_options, run_guarded
 
 #: command name -> (module, function, one-line summary shown by ``ddkb --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -51,16 +52,25 @@ class LazyGroup(click.Group):
         return getattr(import_module(module), attr)
 
     def invoke(self, ctx: click.Context):
-        """Turn library errors into one line on stderr and their exit code.
+        """Turn errors into one line on stderr and their exit code (see ``common.failure``).
 
         Done here (not only in ``main``) so that Click's ``CliRunner`` sees the
-        same messages and exit codes as a real terminal.
+        same messages and exit codes as a real terminal. Click would turn Ctrl-C
+        into "Aborted!" and exit 1; here it is "Interrupted." and exit 130.
         """
         try:
             return super().invoke(ctx)
-        except DdkbError as err:
-            click.echo(f"Error: {err}", err=True)
-            ctx.exit(err.exit_code)
+        except click.ClickException as err:  # a usage error may quote the user's text
+            err.message = visible(err.message, keep="")
+            raise
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except BaseException as err:
+            known = failure(err, f"ddkb {ctx.invoked_subcommand or ''}".strip())
+            if known is None:
+                raise
+            click.echo(known[0], err=True)
+            ctx.exit(known[1])
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]

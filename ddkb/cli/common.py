@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any
 import click
 
 from ..errors import DdkbError
+from ..text import visible
 
 DATA_FORMATS = ["turtle", "nt", "nquads", "trig", "xml", "jsonld"]
 INFER_CHOICES = ["none", "rdfs", "owlrl"]
@@ -75,7 +77,7 @@ def get_kb(ctx: click.Context, options: dict[str, Any]):
         kwargs["use_cache"] = False
     kb = load(**kwargs)
     for warning in kb.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(f"Warning: {visible(warning, keep='')}", err=True)
     return kb
 
 
@@ -115,33 +117,91 @@ def progress_bar(stream: Any = None) -> Callable[[int, int | None, str], None] |
 
     return draw
 
+def failure(err: BaseException, command: str = "ddkb") -> tuple[str, int] | None:
+    """The one-line message and exit code for an error that ends ``command``, or None.
+
+    None means "not ours": Click's own exceptions, a broken pipe (Click closes
+    it quietly) and internal bugs. Out of memory, an operating-system error
+    (disk full, permission denied, read-only file system ...) and undecodable
+    input are bad input or a bad environment, not bugs: exit 2. Ctrl-C: 130.
+    """
+    if isinstance(err, DdkbError):
+        return f"Error: {visible(str(err), keep='')}", err.exit_code
+    if isinstance(err, KeyboardInterrupt):
+        return "Interrupted.", 130
+    if isinstance(err, MemoryError):
+        return (f"Error: out of memory while running '{command}' "
+                "(try a smaller input or --focus)"), 2
+    if isinstance(err, UnicodeDecodeError):
+        bad = err.object[err.start:err.start + 1].hex()
+        return (f"Error: the input is not valid {err.encoding.upper()} text "
+                f"({err.reason}: byte 0x{bad})"), 2
+    if isinstance(err, UnicodeEncodeError):
+        char = err.object[err.start:err.start + 1]
+        return (f"Error: the output encoding {err.encoding} cannot show U+{ord(char):04X} "
+                "(set PYTHONIOENCODING=utf-8, or write to a file with -o)"), 2
+    if isinstance(err, OSError) and err.errno != errno.EPIPE:
+        return f"Error: {_os_error(err)}", 2
+    return None
+
+
+def _os_error(err: OSError) -> str:
+    """``FILE: reason [ECODE]`` for an OSError, in the words of the operating system."""
+    reason = err.strerror or str(err) or type(err).__name__
+    code = errno.errorcode.get(err.errno or 0)
+    files = [os.fsdecode(f) for f in (err.filename, err.filename2) if f is not None]
+    where = " -> ".join(visible(f, keep="") for f in files)
+    return (f"{where}: " if where else "") + reason + (f" [{code}]" if code else "")
+
+
+def echo_output(text: str) -> None:
+    """Print a command's answer (any format) exactly, but never raw controls on a terminal.
+
+    Into a pipe or a file the bytes are the data's own. Click would strip
+    ANSI-looking sequences out of them (``color=True`` stops it: a CSV cell
+    must not lose characters). On a terminal control characters are shown as
+    ``\\x1b`` escapes (like ``ls`` does) so that data cannot drive the terminal.
+    """
+    stream = sys.stdout
+    if getattr(stream, "isatty", lambda: False)():
+        text = visible(text)
+    click.echo(text, nl=False, color=True)
+
 
 def run_guarded(cli: click.Group) -> int:
-    """Run the CLI; library errors become one line on stderr and an exit code."""
+    """Run the CLI; errors become one line on stderr and an exit code (see :func:`failure`)."""
     try:
         # with standalone_mode=False, Click returns ctx.exit()'s code instead of raising
         code = cli.main(standalone_mode=False, prog_name="ddkb")
         return code if isinstance(code, int) else 0
-    except DdkbError as err:
-        click.echo(f"Error: {err}", err=True)
-        return err.exit_code
     except click.exceptions.Exit as err:
         return err.exit_code
     except click.ClickException as err:
+        err.message = visible(err.message, keep="")
         err.show()
         return err.exit_code
-    except click.Abort:
+    except click.Abort as err:
+        if isinstance(err.__cause__, KeyboardInterrupt):
+            click.echo("Interrupted.", err=True)
+            return 130
         click.echo("Aborted.", err=True)
         return 1
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        return 130
     except BrokenPipeError:
         sys.stderr.close()
         return 0
     except Exception as err:  # an internal bug: one line, details only on request
+        known = failure(err)
+        if known is not None:
+            click.echo(known[0], err=True)
+            return known[1]
         if os.environ.get("DDKB_DEBUG"):
             raise
-        click.echo(f"Error: internal error ({type(err).__name__}): {err}. "
-                   "Set DDKB_DEBUG=1 for details.", err=True)
+        click.echo(f"Error: internal error ({type(err).__name__}): "
+                   f"{visible(str(err), keep='')}. Set DDKB_DEBUG=1 for details.", err=True)
         return 1
+    except BaseException as err:  # KeyboardInterrupt, and MemoryError raised as such
+        known = failure(err)
+        if known is None:
+            raise
+        click.echo(known[0], err=True)
+        return known[1]

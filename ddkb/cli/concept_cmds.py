@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..text import visible
 from .common import get_kb, kb_options
 
 
@@ -59,7 +60,7 @@ def search(ctx: click.Context, text: str, limit: int, fmt: str, **options) -> No
     kb = get_kb(ctx, options)
     hits = kb.search(text, limit=limit)
     if not hits and fmt != "json":
-        click.echo(f"No concept matches '{text}'.", err=True)
+        click.echo(f"No concept matches '{visible(text, keep='')}'.", err=True)
         return
     click.echo(render_hits(hits, fmt), nl=False)
 

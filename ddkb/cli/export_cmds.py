@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from .common import get_kb, kb_options, kb_settings
+from .common import echo_output, get_kb, kb_options
 
 EXPORT_FORMATS = ["turtle", "nt", "xml", "jsonld", "trig", "graphml", "gexf", "dot", "mermaid"]
 
@@ -19,7 +17,9 @@ EXPORT_FORMATS = ["turtle", "nt", "xml", "jsonld", "trig", "graphml", "gexf", "d
 @click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True,
               help="How many links around --focus to include.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, metavar="FILE",
-              help="Write to FILE (atomically) instead of standard output.")
+              help="Write to FILE instead of standard output: a file is replaced atomically, "
+                   "a device or FIFO (/dev/stdout) written through; an input file or a "
+                   "read-only file is refused.")
 @kb_options
 @click.pass_context
 def export(ctx: click.Context, fmt: str, focus: str | None, depth: int, output: str | None,
@@ -41,10 +41,9 @@ def export(ctx: click.Context, fmt: str, focus: str | None, depth: int, output: 
     from ..fileio import write_atomic
     from ..rdf_export import export as do_export
 
-    inputs = list(kb_settings(ctx, dict(options))["data"])
     kb = get_kb(ctx, options)
     text = do_export(kb, fmt, focus=focus, depth=depth)
     if output:
-        write_atomic(output, text, protect=inputs)
+        write_atomic(output, text, protect=kb.input_files())
     else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        echo_output(text if text.endswith("\n") else text + "\n")

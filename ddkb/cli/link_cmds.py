@@ -12,7 +12,10 @@ from .common import get_kb, kb_options, kb_settings
 
 @click.command()
 @click.option("--out", "out", type=click.Path(file_okay=False), default="dist",
-              show_default=True, metavar="DIR", help="Folder to write the release files to.")
+              show_default=True, metavar="DIR",
+              help="Folder to write the release files to: a new or empty folder, or one "
+                   "holding a previous ddkb release (its manifest.json); anything else is "
+                   "refused.")
 @click.option("--data", "data", multiple=True, metavar="FILE",
               type=click.Path(dir_okay=False, path_type=Path),
               help="Also include this RDF file in the release (repeatable).")
@@ -22,6 +25,10 @@ from .common import get_kb, kb_options, kb_settings
 def release(ctx: click.Context, out: str, **options) -> None:
     """Write versioned release files (RDF in every format, the OWL 2 RL inferred
     closure, SSSOM mappings, XML catalog) and a manifest.json with their sha256 to DIR.
+
+    Re-running into the same DIR replaces the previous release's files, unless one
+    was changed since (its sha256 no longer matches the manifest); other files in
+    DIR are left alone. Nothing is written if anything would be refused.
 
     \b
     Examples:
@@ -41,7 +48,9 @@ def release(ctx: click.Context, out: str, **options) -> None:
 @click.command()
 @click.argument("other", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, metavar="FILE",
-              help="Write the SSSOM TSV to FILE (atomically) instead of standard output.")
+              help="Write the SSSOM TSV to FILE instead of standard output (a file is "
+                   "replaced atomically; OTHER, an input file or a read-only file is "
+                   "refused).")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.9,
               show_default=True,
               help="Lowest score kept (1.0 same label; 0.95 same after normalising; "
@@ -75,7 +84,7 @@ def align(ctx: click.Context, other: str, output: str | None, threshold: float, 
     mset = do_align(kb, other, threshold=threshold, many=many, rdf_format=other_format)
     text = format_sssom(mset)
     if output:
-        write_atomic(output, text, protect=[other])
+        write_atomic(output, text, protect=[*kb.input_files(), other])
         click.echo(f"{len(mset.rows)} mappings written to {output}", err=True)
     else:
         sys.stdout.write(text)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from .common import get_kb, kb_options
@@ -11,8 +9,9 @@ from .common import get_kb, kb_options
 
 @click.command("map")
 @click.option("-o", "--output", required=True, metavar="FILE.html",
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the map (one self-contained HTML file).")
+              type=click.Path(dir_okay=False),
+              help="Where to write the map (one self-contained HTML file; replaced "
+                   "atomically; an input file or a read-only file is refused).")
 @click.option("--focus", metavar="CONCEPT",
               help="Centre the map on this concept (label, alt label, CURIE or IRI).")
 @click.option("--depth", type=click.IntRange(min=0), default=2, show_default=True,
@@ -33,7 +32,7 @@ from .common import get_kb, kb_options
                    "else a precomputed layout).")
 @kb_options
 @click.pass_context
-def map_(ctx: click.Context, output: Path, focus: str | None, depth: int, types: str | None,
+def map_(ctx: click.Context, output: str, focus: str | None, depth: int, types: str | None,
          exclude_types: str | None, relations: str | None, max_nodes: int, title: str | None,
          physics: bool | None, **options) -> None:
     """Write an interactive concept map that opens offline in any browser.

@@ -2,36 +2,35 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import click
 
 from ..errors import DdkbError
+from ..network import MAX_PATHS
+from ..text import json_text, one_line
 from .common import get_kb, kb_options
 
 TEXT_JSON = click.Choice(["text", "json"])
 
 
 def _json(data: object) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return json_text(data, indent=2)
 
 
 def _md(text: str) -> str:
-    """Escape Markdown's special characters (and line breaks) in a label."""
-    text = re.sub(r"([\\`*_{}\[\]<>()#+\-!|~])", r"\\\1", text)
-    return " ".join(text.split())
+    """Escape Markdown's special characters in a label; one line, controls shown."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+\-!|~])", r"\\\1", one_line(text))
 
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 @click.command()
 @click.argument("start")
 @click.argument("end")
-@click.option("-k", "--k", "k", type=click.IntRange(min=1), default=1, show_default=True,
-              help="How many alternative paths (each differs in at least one concept).")
+@click.option("-k", "--k", "k", type=click.IntRange(min=1, max=MAX_PATHS), default=1,
+              show_default=True,
+              help=f"How many alternative paths, at most {MAX_PATHS} (each differs in at "
+                   "least one concept), e.g. --k 3.")
 @click.option("--directed", is_flag=True,
               help="Follow relations only in their own direction (default: either way).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
@@ -111,7 +110,7 @@ def related(ctx: click.Context, concept: str, depth: int, fmt: str, **options) -
         click.echo(f"No concept is related to {concept!r}.")
         return
     for n in found:
-        click.echo(f"{n.distance}  {_one_line(n.label)} ({n.cls})  "
+        click.echo(f"{n.distance}  {one_line(n.label)} ({one_line(n.cls)})  "
                    f"[{n.via.sentence()}]")
 
 
@@ -147,10 +146,10 @@ def rank(ctx: click.Context, by: str, type_: str | None, top: int, fmt: str,
     if fmt == "json":
         click.echo(_json(to_plain(rows)))
         return
-    width = max((len(_one_line(r.label)) for r in rows), default=0)
+    width = max((len(one_line(r.label)) for r in rows), default=0)
     for i, r in enumerate(rows, 1):
         score = f"{int(r.score)}" if by == "degree" else f"{r.score:.4f}"
-        click.echo(f"{i:>3}  {score:>7}  {_one_line(r.label):<{width}}  ({r.cls})")
+        click.echo(f"{i:>3}  {score:>7}  {one_line(r.label):<{width}}  ({one_line(r.cls)})")
 
 
 @click.command()
@@ -184,7 +183,7 @@ def clusters(ctx: click.Context, min_size: int, seed: int, fmt: str, **options) 
         click.echo("No community found.")
         return
     for i, c in enumerate(found, 1):
-        click.echo(("\n" if i > 1 else "") + f"Cluster {i}: {_one_line(c.name)} "
+        click.echo(("\n" if i > 1 else "") + f"Cluster {i}: {one_line(c.name)} "
                    f"({c.size} concepts)")
         for m in c.members:
-            click.echo(f"  - {_one_line(m['label'])} ({m['cls']})")
+            click.echo(f"  - {one_line(m['label'])} ({one_line(m['cls'])})")

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
-from .common import get_kb, kb_options
+from .common import echo_output, get_kb, kb_options
 
 OUTPUT_FORMATS = ["table", "csv", "tsv", "json", "xml", "markdown", "turtle", "nt", "jsonld"]
 
@@ -129,7 +129,7 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, name:
         protect = [f.path for f in kb.files] + ([query_file] if query_file else [])
         write_atomic(output, out, protect=protect)
     else:
-        click.echo(out, nl=False)
+        echo_output(out)
 
 
 @click.command()

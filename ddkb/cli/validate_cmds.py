@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from ..text import json_text
 from .common import get_kb, kb_options
 
 
@@ -35,7 +34,7 @@ def validate(ctx: click.Context, fmt: str, no_shacl: bool, no_qc: bool, **option
     kb = get_kb(ctx, options)
     report = run_validation(kb, shacl=not no_shacl, qc=not no_qc)
     if fmt == "json":
-        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(json_text(report.to_dict(), indent=2))
     else:
         click.echo(report.to_text())
     ctx.exit(0 if report.conforms else 1)
