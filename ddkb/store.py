@@ -433,3 +433,60 @@ def clear(folder: Path | None = None) -> int:
         finally:
             lock.release()
     return removed
+
+
+class RemoteEngine:
+    """A SPARQL 1.1 endpoint (:class:`ddkb.remote.RemoteEndpoint`) behind the Engine seam.
+
+    Queries go to the server over the SPARQL 1.1 Protocol; pattern look-ups
+    (``quads``) and dumps are SPARQL queries too, so every read command works
+    on a server as on the embedded store. ``graphs=`` (asserted graphs only)
+    cannot be expressed portably on every server and is read as the union:
+    a server holds what ``ddkb push`` sent, which has no inferred graph.
+    """
+
+    kind = "remote"
+
+    def __init__(self, endpoint: Any) -> None:
+        self.endpoint = endpoint
+        self._graphs: list[str] | None = None
+
+    def query(self, sparql: str, *, prefixes: dict[str, str] | None = None,
+              substitutions: dict[Any, Any] | None = None, union: bool = True,
+              graphs: list[str] | None = None) -> Any:
+        """Run SPARQL on the server (union default graph unless ``union=False``)."""
+        return self.endpoint.query(sparql, prefixes=prefixes, substitutions=substitutions,
+                                   union=union)
+
+    def graphs(self) -> list[str]:
+        """The graphs ddkb pushed there, else every named graph of the server."""
+        if self._graphs is None:
+            self._graphs = self.endpoint.dataset() or self.endpoint.pushed_graphs() or []
+        return list(self._graphs)
+
+    def quads(self, subject: Any = None, predicate: Any = None, obj: Any = None,
+              graph: Any = None) -> Iterator[Any]:
+        """The triples matching a pattern, as quads in the default graph (graph ignored)."""
+        subs = {name: term for name, term in (("s", subject), ("p", predicate), ("o", obj))
+                if term is not None}
+        rows = self.endpoint.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", substitutions=subs)
+        for row in rows:
+            yield ox.Quad(subject or row["s"], predicate or row["p"],
+                          obj if obj is not None else row["o"], ox.DefaultGraph())
+
+    def count(self) -> int:
+        """How many triples the server's union holds."""
+        rows = list(self.endpoint.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))
+        return int(rows[0]["n"].value) if rows else 0
+
+    def dump_nquads(self) -> bytes:
+        """Every triple of every pushed graph as N-Quads (for validation and exports)."""
+        quads = []
+        for graph in self.graphs():
+            rows = self.endpoint.query("SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }",
+                                       substitutions={"g": ox.NamedNode(graph)}, union=False)
+            quads.extend(ox.Quad(r["s"], r["p"], r["o"], ox.NamedNode(graph)) for r in rows)
+        return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+
+    def close(self) -> None:
+        """Nothing to release: every request is its own connection."""
