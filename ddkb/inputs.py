@@ -1,0 +1,541 @@
+"""Read one untrusted RDF input safely: bounded bytes, checked before any parser sees them.
+
+A ``--data`` file, an ``owl:imports``'ed file or the vocabulary given to
+``ddkb align`` comes from someone else. The parsers (pyoxigraph, rdflib) trust
+their input, so the hostile cases are stopped here, each with a one-line
+error that names the file (and the line where it can):
+
+* **size** -- a file is read exactly once (so a FIFO or ``/dev/stdin`` works),
+  in chunks, and refused as soon as it passes ``max_input_size`` (default
+  1 GiB: a 2-million-triple Turtle file is about 300 MB). Folders, devices
+  (``/dev/zero``) and sockets are refused before they are read.
+* **XML entities** -- a DOCTYPE that declares entities is refused unless
+  ``allow_entities``: a 1 KB "billion laughs" file expands to gigabytes, and
+  pyoxigraph expands every declared entity eagerly (it aborts the process when
+  memory runs out). With ``allow_entities`` the entities are expanded here,
+  by expat, within the limits (each entity at most ``max_literal_size``
+  characters, the whole document at most ``max_input_size``), and the parser
+  gets the expanded document without a DOCTYPE. External entities are never
+  read.
+* **JSON-LD nesting** -- pyoxigraph's JSON-LD parser recurses once per nested
+  object or array and overflows the stack (a segfault, no message) at a few
+  thousand levels; deeper than ``max_jsonld_depth`` (default 256; real
+  JSON-LD rarely passes 20) is refused by a scan of the brackets outside
+  strings.
+* **literal size** -- a literal longer than ``max_literal_size`` (default
+  10 MiB) is refused after parsing (:func:`check_literal_sizes`), naming the
+  file and line. The Turtle-family parsers cannot read a single term longer
+  than 16 MiB whatever the limit (:data:`PARSER_TERM_LIMIT`); that is
+  reported in the same way instead of as an internal error.
+
+>>> parse_size("10M"), parse_size("1 GiB"), parse_size("512")
+(10485760, 1073741824, 512)
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import stat
+import xml.parsers.expat as expat
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import DataFileError, InputError, RefusedError
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+
+#: Largest file read (bytes); a 2-million-triple Turtle file is about 300 MB.
+DEFAULT_MAX_INPUT_SIZE = 1 * GiB
+#: Longest literal accepted (characters); below the parser's own 16 MiB term limit.
+DEFAULT_MAX_LITERAL_SIZE = 10 * MiB
+#: Deepest JSON-LD nesting of objects and arrays; pyoxigraph crashes at a few thousand.
+DEFAULT_MAX_JSONLD_DEPTH = 256
+#: The longest single term (literal or IRI) pyoxigraph's Turtle-family parsers read.
+PARSER_TERM_LIMIT = 16 * MiB
+
+_CHUNK = 1 * MiB
+
+if TYPE_CHECKING:  # pyoxigraph is imported on use, so that ``ddkb --help`` stays fast
+    import pyoxigraph as ox
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of an untrusted input ddkb accepts (see the module docstring).
+
+    >>> Limits().max_jsonld_depth
+    256
+    """
+
+    max_input_size: int = DEFAULT_MAX_INPUT_SIZE
+    max_literal_size: int = DEFAULT_MAX_LITERAL_SIZE
+    max_jsonld_depth: int = DEFAULT_MAX_JSONLD_DEPTH
+    allow_entities: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("max_input_size", "max_literal_size", "max_jsonld_depth"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                option = "--" + name.replace("_", "-")
+                raise InputError(f"{option} {value!r}: must be a positive whole number")
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|b)?\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str | int, option: str = "--max-input-size") -> int:
+    """A byte count from ``512``, ``64K``, ``10M``, ``1.5G``, ``1GiB`` or ``1 GB``.
+
+    K, M, G and T are powers of 1024 (with or without a trailing ``B``/``iB``).
+    Raises InputError naming ``option`` for anything else.
+    """
+    if isinstance(text, int) and not isinstance(text, bool):
+        value = text
+    else:
+        m = _SIZE.match(str(text))
+        if not m:
+            raise InputError(f"{option} {text!r}: not a size (examples: 500M, 2G, 1048576)")
+        unit = 1024 ** " kmgt".index((m.group(2) or " ").lower())
+        value = int(float(m.group(1)) * unit)
+    if value < 1:
+        raise InputError(f"{option} {text!r}: must be at least 1 byte")
+    return value
+
+
+def human_size(size: int) -> str:
+    """``size`` bytes in the largest binary unit that keeps it readable.
+
+    >>> human_size(1073741824), human_size(1536), human_size(12)
+    ('1 GiB', '1.5 KiB', '12 bytes')
+    """
+    for unit, name in ((GiB, "GiB"), (MiB, "MiB"), (KiB, "KiB")):
+        if size >= unit:
+            return f"{size / unit:.1f}".rstrip("0").rstrip(".") + f" {name}"
+    return f"{size} bytes"
+
+
+# -- reading -------------------------------------------------------------------
+
+def _kind_of(mode: int) -> str | None:
+    """Why a file of this mode is not read (None: a regular file or a pipe)."""
+    if stat.S_ISREG(mode) or stat.S_ISFIFO(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not an RDF file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device, not an RDF file (give a regular file or a pipe)"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not an RDF file (give a regular file or a pipe)"
+    return "is not a regular file"
+
+
+def _too_large(path: Path, limit: int, size: int | None = None) -> RefusedError:
+    what = f"is {human_size(size)}, more" if size is not None else "has more"
+    return RefusedError(f"{path}: {what} than the input size limit of {human_size(limit)}; "
+                        "raise it with --max-input-size if you trust this file")
+
+
+def read_bytes(path: str | Path, max_size: int = DEFAULT_MAX_INPUT_SIZE) -> bytes:
+    """The bytes of ``path``, read exactly once and at most ``max_size`` of them.
+
+    Regular files and pipes (FIFOs, ``/dev/stdin`` fed by a pipe) are read;
+    folders, devices and sockets are refused before anything is read. A file
+    larger than ``max_size`` is refused from its size; a pipe as soon as more
+    than ``max_size`` bytes arrive (so an endless stream stops at the cap).
+    Raises DataFileError (unreadable) or RefusedError (too large).
+    """
+    path = Path(path)
+    try:
+        problem = _kind_of(os.stat(path).st_mode)
+        if problem:
+            raise DataFileError(f"{path}: {problem}")
+        with open(path, "rb", buffering=0) as fh:
+            info = os.fstat(fh.fileno())
+            problem = _kind_of(info.st_mode)  # it may have been swapped since the stat
+            if problem:
+                raise DataFileError(f"{path}: {problem}")
+            regular = stat.S_ISREG(info.st_mode)
+            if regular and info.st_size > max_size:
+                raise _too_large(path, max_size, info.st_size)
+            return _read_capped(fh, path, max_size, info.st_size + 1 if regular else _CHUNK)
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataFileError(f"{path}: is a folder, not an RDF file") from None
+    except MemoryError:
+        raise DataFileError(f"{path}: not enough memory to read this file") from None
+    except OSError as err:
+        raise DataFileError(f"{path}: cannot read: {err.strerror or err}") from None
+
+
+def _read_capped(fh: Any, path: Path, max_size: int, first: int) -> bytes:
+    """Read ``fh`` to its end in chunks, refusing once more than ``max_size`` bytes came."""
+    chunks: list[bytes] = []
+    total = 0
+    want = first
+    while True:
+        block = fh.read(min(want, max_size + 1 - total))
+        if not block:
+            return b"".join(chunks)
+        chunks.append(block)
+        total += len(block)
+        if total > max_size:
+            raise _too_large(path, max_size)
+        want = _CHUNK
+
+
+def read_rdf(path: str | Path, fmt: ox.RdfFormat, limits: Limits | None = None) -> bytes:
+    """Read ``path`` (:func:`read_bytes`) and check it for ``fmt`` (:func:`check_content`)."""
+    limits = limits or Limits()
+    content = read_bytes(path, limits.max_input_size)
+    return check_content(Path(path), content, fmt, limits)
+
+
+def check_content(path: Path, content: bytes, fmt: ox.RdfFormat,
+                  limits: Limits | None = None) -> bytes:
+    """The content to give the parser for ``fmt``, or a one-line refusal.
+
+    RDF/XML: entity declarations are refused, or expanded here within the
+    limits when ``limits.allow_entities``. JSON-LD: nesting deeper than
+    ``limits.max_jsonld_depth`` is refused. Other formats pass unchanged.
+    """
+    import pyoxigraph as ox
+
+    limits = limits or Limits()
+    if fmt == ox.RdfFormat.RDF_XML:
+        return check_xml(path, content, limits)
+    if fmt == ox.RdfFormat.JSON_LD:
+        check_json_depth(path, content, limits.max_jsonld_depth)
+    return content
+
+
+# -- XML entities -------------------------------------------------------------------
+
+@dataclass
+class _Entity:
+    name: str
+    line: int
+    value: str | None  # None: external or unparsed
+    parameter: bool
+
+
+class _RootReached(Exception):
+    """Raised from expat's start-element handler: the prolog has been read."""
+
+
+def _line_of(content: bytes, offset: int) -> int:
+    return content.count(b"\n", 0, offset) + 1
+
+
+def _feed(parser: Any, content: bytes) -> None:
+    for start in range(0, len(content), _CHUNK):
+        parser.Parse(content[start:start + _CHUNK], False)
+    parser.Parse(b"", True)
+
+
+def entity_declarations(path: Path, content: bytes) -> list[_Entity]:
+    """The entities declared in the DOCTYPE of an XML document (expat reads only the prolog).
+
+    A document that is not XML gives [] (its parser reports that). A DOCTYPE
+    that expat rejects (it also bounds parameter-entity expansion) raises
+    DataFileError naming the line.
+    """
+    parser = expat.ParserCreate()
+    found: list[_Entity] = []
+    in_doctype = [False]
+
+    def on_entity(name, is_parameter, value, base, system_id, public_id, notation):
+        found.append(_Entity(name, parser.CurrentLineNumber,
+                             value if system_id is None and notation is None else None,
+                             bool(is_parameter)))
+
+    def on_doctype(*_args) -> None:
+        in_doctype[0] = True
+
+    def on_doctype_end() -> None:
+        in_doctype[0] = False
+
+    def on_start(*_args) -> None:
+        raise _RootReached
+
+    parser.EntityDeclHandler = on_entity
+    parser.StartDoctypeDeclHandler = on_doctype
+    parser.EndDoctypeDeclHandler = on_doctype_end
+    parser.StartElementHandler = on_start
+    try:
+        _feed(parser, content)
+    except _RootReached:
+        pass
+    except expat.ExpatError as err:
+        if in_doctype[0] or found:
+            problem = expat.ErrorString(err.code)
+            raise DataFileError(f"{path}, line {err.lineno}, column {err.offset + 1}: "
+                                f"{problem} (in the DOCTYPE)") from None
+    return found
+
+
+def check_xml(path: Path, content: bytes, limits: Limits) -> bytes:
+    """Refuse (or, if allowed, expand within the limits) the entities an XML file declares."""
+    entities = entity_declarations(path, content)
+    if not entities:
+        return content
+    first = entities[0]
+    external = next((e for e in entities if e.value is None), None)
+    if external is not None:
+        raise RefusedError(f"{path}, line {external.line}: the DOCTYPE declares the external "
+                           f"entity '{external.name}'; ddkb never reads external entities")
+    if not limits.allow_entities:
+        names = ", ".join(e.name for e in entities[:3]) + (", ..." if len(entities) > 3 else "")
+        raise RefusedError(
+            f"{path}, line {first.line}: the DOCTYPE declares XML entities ({names}), which "
+            "are refused because they can expand to gigabytes; use --allow-entities to expand "
+            "them within the size limits if you trust this file")
+    _check_entity_sizes(path, [e for e in entities if not e.parameter], limits)
+    return expand_entities(path, content, limits)
+
+
+_REFERENCE = re.compile(r"&([^\s&;#][^\s&;]*);")
+_PREDEFINED = {"amp", "lt", "gt", "quot", "apos"}
+
+
+def _check_entity_sizes(path: Path, entities: list[_Entity], limits: Limits) -> None:
+    """Refuse an entity whose full expansion would be longer than ``max_literal_size``.
+
+    Computed from the declarations alone (each size from the sizes of the
+    entities it names), so nothing is expanded to find out.
+    """
+    sizes: dict[str, int] = {}
+    for entity in entities:
+        value = entity.value or ""
+        size = len(value)
+        for ref in _REFERENCE.finditer(value):
+            size += (1 if ref.group(1) in _PREDEFINED else sizes.get(ref.group(1), 0)) \
+                - len(ref.group(0))
+        if size > limits.max_literal_size:
+            raise RefusedError(
+                f"{path}, line {entity.line}: the entity '{entity.name}' expands to "
+                f"{size:,} characters, more than the literal size limit of "
+                f"{human_size(limits.max_literal_size)} (--max-literal-size)")
+        sizes.setdefault(entity.name, size)
+
+
+class _TooLarge(Exception):
+    """The expanded document passed the input size limit."""
+
+
+class _Rewriter:
+    """Writes an XML document back from expat's events, entities expanded, DOCTYPE dropped.
+
+    Each tag's closing ``>`` waits for the next event, so that newlines can be
+    put inside the tag to keep every element on the line it had in the file
+    (the parser's error messages then give the file's own line numbers).
+    """
+
+    def __init__(self, parser: Any, max_size: int):
+        self.parser = parser
+        self.out = io.StringIO()
+        self.out.write('<?xml version="1.0" encoding="utf-8"?>')
+        self.line = 1
+        self.size = 0
+        self.max_size = max_size
+        self.pending = ""
+
+    def write(self, text: str) -> None:
+        self.size += len(text)
+        if self.size > self.max_size:
+            raise _TooLarge
+        self.line += text.count("\n")
+        self.out.write(text)
+
+    def catch_up(self) -> None:
+        """Close the pending tag, first padding it to the line the parser is on."""
+        behind = self.parser.CurrentLineNumber - self.line
+        if behind > 0 and (self.pending or self.size == 0):
+            self.write("\n" * behind)
+        if self.pending:
+            self.write(self.pending)
+            self.pending = ""
+
+    def start(self, name: str, attrs: list[str]) -> None:
+        self.catch_up()
+        pairs = "".join(f' {attrs[i]}="{_escape_attr(attrs[i + 1])}"'
+                        for i in range(0, len(attrs), 2))
+        self.write(f"<{name}{pairs}")
+        self.pending = ">"
+
+    def end(self, name: str) -> None:
+        self.catch_up()
+        self.write(f"</{name}")
+        self.pending = ">"
+
+    def text(self, data: str) -> None:
+        self.catch_up()
+        self.write(_escape_text(data))
+
+    def result(self) -> bytes:
+        self.catch_up()
+        return self.out.getvalue().encode("utf-8")
+
+
+def _escape_text(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("\r", "&#13;"))
+
+
+def _escape_attr(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+            .replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;"))
+
+
+def expand_entities(path: Path, content: bytes, limits: Limits) -> bytes:
+    """The document with its internal entities expanded by expat and no DOCTYPE.
+
+    Only called with ``allow_entities``, after :func:`_check_entity_sizes`;
+    the result is refused once it passes ``max_input_size``. Comments and
+    processing instructions are dropped (RDF/XML gives them no meaning).
+    """
+    parser = expat.ParserCreate()
+    parser.ordered_attributes = True
+    writer = _Rewriter(parser, limits.max_input_size)
+    parser.StartElementHandler = writer.start
+    parser.EndElementHandler = writer.end
+    parser.CharacterDataHandler = writer.text
+    try:
+        _feed(parser, content)
+    except _TooLarge:
+        raise RefusedError(f"{path}: with its entities expanded the file has more than the "
+                           f"input size limit of {human_size(limits.max_input_size)} "
+                           "(--max-input-size)") from None
+    except expat.ExpatError as err:
+        problem = expat.ErrorString(err.code)
+        raise DataFileError(f"{path}, line {err.lineno}, column {err.offset + 1}: "
+                            f"{problem}") from None
+    return writer.result()
+
+
+# -- JSON-LD nesting -------------------------------------------------------------
+
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _shallow(content: bytes, limit: int) -> bool:
+    """True if the nesting is certainly at most ``limit`` deep (fast, all in C).
+
+    Strings are cut out, then matched ``{}``/``[]`` pairs are removed from the
+    inside out, one level per pass: a well-formed document of depth ``d``
+    is empty after ``d`` passes. Anything else (deeper, or malformed) is left
+    to the exact scan.
+    """
+    if content.count(b"{") + content.count(b"[") <= limit:
+        return True
+    skeleton = _JSON_STRING.sub(b"", content).translate(None, _NOT_BRACKETS)
+    for _ in range(limit):
+        if not skeleton:
+            return True
+        shorter = skeleton.replace(b"{}", b"").replace(b"[]", b"")
+        if len(shorter) == len(skeleton):
+            return False
+        skeleton = shorter
+    return not skeleton
+
+
+def json_depth_offset(content: bytes, limit: int) -> int | None:
+    """The byte offset where objects/arrays nest deeper than ``limit``, or None.
+
+    Brackets inside JSON strings do not count; closing brackets need not
+    match (a malformed file is for the parser to report, as long as it is
+    not deep enough to crash it).
+    """
+    if _shallow(content, limit):
+        return None
+    steps = {ord("{"): 1, ord("["): 1, ord("}"): -1, ord("]"): -1}
+    depth = 0
+    for token in _JSON_TOKEN.finditer(content):
+        step = steps.get(token.group(0)[0], 0)
+        depth += step
+        if depth > limit:
+            return token.start()
+    return None
+
+
+def check_json_depth(path: Path, content: bytes, limit: int) -> None:
+    """Refuse JSON(-LD) nested deeper than ``limit`` (before any parser recurses into it)."""
+    offset = json_depth_offset(content, limit)
+    if offset is not None:
+        raise RefusedError(
+            f"{path}, line {_line_of(content, offset)}: JSON objects and arrays nested more "
+            f"than {limit} deep; raise the limit with --max-jsonld-depth if you trust this file")
+
+
+# -- literal size ---------------------------------------------------------------
+
+def _line_hint(content: bytes, needle: bytes) -> str:
+    offset = content.find(needle) if needle else -1
+    return f", line {_line_of(content, offset)}" if offset >= 0 else ""
+
+
+def check_literal_sizes(store: ox.Store, inputs: Iterable[tuple[Path, bytes]],
+                        limit: int) -> None:
+    """Refuse a loaded literal longer than ``limit`` characters, naming its file and line.
+
+    ``inputs`` are the (path, content) of the files in ``store``. No literal
+    can be longer than the file it came from (entities are expanded before
+    parsing), so the store is only scanned when some file is longer than
+    ``limit``: loading the bundled KB and ordinary files costs nothing.
+    """
+    big = [(path, content) for path, content in inputs if len(content) > limit]
+    if not big:
+        return
+    rows = list(store.query(
+        "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } "
+        f"FILTER(isLiteral(?o) && STRLEN(STR(?o)) > {int(limit)}) }} LIMIT 1"))
+    if not rows:
+        return
+    value = rows[0]["o"].value
+    needle = value[:200].encode("utf-8")
+    path, where = next(((p, _line_hint(c, needle)) for p, c in big if needle in c),
+                       (big[0][0], ""))
+    raise RefusedError(
+        f"{path}{where}: a literal of {len(value):,} characters is longer than the literal "
+        f"size limit of {human_size(limit)}; raise it with --max-literal-size if you trust "
+        "this file")
+
+
+def _first_long_line(content: bytes, limit: int) -> int | None:
+    """The number of the first line longer than ``limit`` bytes, or None."""
+    start = 0
+    number = 1
+    while True:
+        end = content.find(b"\n", start)
+        stop = len(content) if end < 0 else end
+        if stop - start > limit:
+            return number
+        if end < 0:
+            return None
+        start = end + 1
+        number += 1
+
+
+def memory_error(path: Path, content: bytes, err: MemoryError) -> DataFileError:
+    """The one-line error for a MemoryError while parsing ``path``.
+
+    pyoxigraph raises MemoryError("Reached the buffer maximal size ...") for
+    a single term longer than its 16 MiB buffer; anything else is the
+    machine running out of memory.
+    """
+    if "buffer maximal size" in str(err):
+        line = _first_long_line(content, PARSER_TERM_LIMIT)
+        where = f", line {line}" if line else ""
+        return DataFileError(f"{path}{where}: a literal or IRI is longer than "
+                             f"{human_size(PARSER_TERM_LIMIT)}, the longest term the parser "
+                             "can read")
+    return DataFileError(f"{path}: not enough memory to load this file "
+                         f"({human_size(len(content))})")
