@@ -41,6 +41,7 @@ import stat
 import xml.parsers.expat as expat
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -421,46 +422,67 @@ def expand_entities(path: Path, content: bytes, limits: Limits) -> bytes:
 
 # -- JSON-LD nesting -------------------------------------------------------------
 
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_NOT_JSON_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_STEPS = [0] * 256
+for _byte in b"{[":
+    _STEPS[_byte] = 1
+for _byte in b"}]":
+    _STEPS[_byte] = -1
 
 
-def _shallow(content: bytes, limit: int) -> bool:
-    """True if the nesting is certainly at most ``limit`` deep (fast, all in C).
+def bracket_skeleton(content: bytes) -> bytes:
+    r"""The ``{}[]`` of a JSON text that are outside strings, in order (all in C).
 
-    Strings are cut out, then matched ``{}``/``[]`` pairs are removed from the
-    inside out, one level per pass: a well-formed document of depth ``d``
-    is empty after ``d`` passes. Anything else (deeper, or malformed) is left
-    to the exact scan.
+    Escaped backslashes and quotes are cut first (left to right, as JSON
+    pairs them), so every ``"`` left opens or closes a string. Keeping only
+    quotes and brackets, then cutting each ``""`` (an empty string, or the end
+    of one string next to the start of another: either way no bracket is lost
+    and the quotes still alternate) leaves quotes only around strings that
+    hold brackets, which a split then drops.
+
+    >>> bracket_skeleton(rb'{"a": "}[\\", "b\"]": [1, {}]}')
+    b'{[{}]}'
     """
-    if content.count(b"{") + content.count(b"[") <= limit:
-        return True
-    skeleton = _JSON_STRING.sub(b"", content).translate(None, _NOT_BRACKETS)
+    text = content
+    if b"\\" in text:
+        text = text.replace(b"\\\\", b"").replace(b'\\"', b"")
+    compact = text.translate(None, _NOT_JSON_STRUCTURE).replace(b'""', b"")
+    return b"".join(compact.split(b'"')[0::2])
+
+
+def _reduces_within(skeleton: bytes, limit: int) -> bool:
+    """True if matched pairs, removed from the inside out one level per pass, are
+    all gone after ``limit`` passes: a well-formed nesting at most ``limit`` deep."""
     for _ in range(limit):
         if not skeleton:
             return True
         shorter = skeleton.replace(b"{}", b"").replace(b"[]", b"")
         if len(shorter) == len(skeleton):
-            return False
+            return False  # brackets that do not match: see the exact depth
         skeleton = shorter
     return not skeleton
 
 
-def json_depth_offset(content: bytes, limit: int) -> int | None:
-    """The byte offset where objects/arrays nest deeper than ``limit``, or None.
+def json_depth_exceeds(content: bytes, limit: int) -> bool:
+    """True if objects/arrays nest deeper than ``limit`` anywhere outside strings.
 
-    Brackets inside JSON strings do not count; closing brackets need not
-    match (a malformed file is for the parser to report, as long as it is
-    not deep enough to crash it).
+    Closing brackets need not match: a malformed file is for the parser to
+    report, as long as it is not deep enough to crash it first.
     """
-    if _shallow(content, limit):
-        return None
-    steps = {ord("{"): 1, ord("["): 1, ord("}"): -1, ord("]"): -1}
+    if content.count(b"{") + content.count(b"[") <= limit:
+        return False
+    skeleton = bracket_skeleton(content)
+    if _reduces_within(skeleton, limit):
+        return False
+    return max(accumulate(map(_STEPS.__getitem__, skeleton)), default=0) > limit
+
+
+def _deep_offset(content: bytes, limit: int) -> int | None:
+    """The byte offset where the nesting first passes ``limit`` (a slower, token scan)."""
     depth = 0
     for token in _JSON_TOKEN.finditer(content):
-        step = steps.get(token.group(0)[0], 0)
-        depth += step
+        depth += _STEPS[token.group(0)[0]]
         if depth > limit:
             return token.start()
     return None
@@ -468,38 +490,98 @@ def json_depth_offset(content: bytes, limit: int) -> int | None:
 
 def check_json_depth(path: Path, content: bytes, limit: int) -> None:
     """Refuse JSON(-LD) nested deeper than ``limit`` (before any parser recurses into it)."""
-    offset = json_depth_offset(content, limit)
-    if offset is not None:
+    if json_depth_exceeds(content, limit):
+        offset = _deep_offset(content, limit)
+        where = f", line {_line_of(content, offset)}" if offset is not None else ""
         raise RefusedError(
-            f"{path}, line {_line_of(content, offset)}: JSON objects and arrays nested more "
-            f"than {limit} deep; raise the limit with --max-jsonld-depth if you trust this file")
+            f"{path}{where}: JSON objects and arrays nested more than {limit} deep; "
+            "raise the limit with --max-jsonld-depth if you trust this file")
 
 
 # -- literal size ---------------------------------------------------------------
+
+#: Above this many blocks the byte filter costs more than the exact scan it avoids.
+_MAX_BLOCKS = 100_000
+
+
+def _run_without(content: bytes, byte: bytes, limit: int) -> bool:
+    """True if ``content`` may have more than ``limit`` bytes in a row without ``byte``.
+
+    Such a run contains a whole aligned block of ``limit // 2`` bytes, so
+    looking in each block once is enough: a few ``find`` calls per file.
+    """
+    half = max(limit // 2, 1)
+    if len(content) // half > _MAX_BLOCKS:
+        return True
+    return any(content.find(byte, start, start + half) < 0
+               for start in range(0, len(content) - half + 1, half))
+
+
+def _long_string_gap(content: bytes, limit: int) -> bool:
+    """True if a Turtle long string (triple-quoted) may be longer than ``limit`` bytes.
+
+    Such a string runs from one unescaped triple quote to the next of the
+    same kind, so it is enough to measure the gaps between them.
+    """
+    for quote in (b'"""', b"'''"):
+        starts = [m.start() for m in re.finditer(re.escape(quote), content)
+                  if content[m.start() - 1:m.start()] != b"\\"]
+        ends = starts[1:] + [len(content)]  # an unclosed one runs to the end
+        if any(end - start > limit for start, end in zip(starts, ends, strict=False)):
+            return True
+    return False
+
+
+def may_hold_long_literal(content: bytes, fmt: ox.RdfFormat, limit: int) -> bool:
+    """False when no literal in ``content`` can be longer than ``limit`` characters.
+
+    A literal's text is at least as long in the file as in the data (entities
+    are expanded before parsing), and a literal cannot span certain bytes:
+    N-Triples, N-Quads, JSON-LD and short Turtle strings hold no raw line
+    break (the parsers refuse them); RDF/XML text holds no raw ``<`` (except
+    in CDATA and XML literals, which are always scanned). So a few byte
+    searches clear almost every file without parsing anything.
+    """
+    import pyoxigraph as ox
+
+    if len(content) <= limit:
+        return False
+    if b"\x00" in content[:1024]:  # UTF-16/32: the byte searches below do not apply
+        return True
+    if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
+        return _run_without(content, b"\n", limit) or _long_string_gap(content, limit)
+    if fmt == ox.RdfFormat.RDF_XML:
+        return (b"CDATA[" in content or b"Literal" in content
+                or _run_without(content, b"<", limit))
+    return _run_without(content, b"\n", limit)
+
 
 def _line_hint(content: bytes, needle: bytes) -> str:
     offset = content.find(needle) if needle else -1
     return f", line {_line_of(content, offset)}" if offset >= 0 else ""
 
 
-def check_literal_sizes(store: ox.Store, inputs: Iterable[tuple[Path, bytes]],
-                        limit: int) -> None:
-    """Refuse a loaded literal longer than ``limit`` characters, naming its file and line.
-
-    ``inputs`` are the (path, content) of the files in ``store``. No literal
-    can be longer than the file it came from (entities are expanded before
-    parsing), so the store is only scanned when some file is longer than
-    ``limit``: loading the bundled KB and ordinary files costs nothing.
-    """
-    big = [(path, content) for path, content in inputs if len(content) > limit]
-    if not big:
-        return
+def find_long_literal(store: ox.Store, limit: int) -> str | None:
+    """A literal of ``store`` longer than ``limit`` characters, or None (a full scan)."""
     rows = list(store.query(
         "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } "
         f"FILTER(isLiteral(?o) && STRLEN(STR(?o)) > {int(limit)}) }} LIMIT 1"))
-    if not rows:
+    return rows[0]["o"].value if rows else None
+
+
+def check_literal_sizes(store: ox.Store, inputs: Iterable[tuple[Path, bytes, ox.RdfFormat]],
+                        limit: int) -> None:
+    """Refuse a loaded literal longer than ``limit`` characters, naming its file and line.
+
+    ``inputs`` are the (path, content, format) of the files in ``store``. The
+    store is scanned (in the engine) only when :func:`may_hold_long_literal`
+    says some file could hold such a literal: ordinary files cost nothing.
+    """
+    big = [(path, content) for path, content, fmt in inputs
+           if may_hold_long_literal(content, fmt, limit)]
+    value = find_long_literal(store, limit) if big else None
+    if value is None:
         return
-    value = rows[0]["o"].value
     needle = value[:200].encode("utf-8")
     path, where = next(((p, _line_hint(c, needle)) for p, c in big if needle in c),
                        (big[0][0], ""))

@@ -595,7 +595,7 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
                     max_jsonld_depth, bool(allow_entities))
     inputs = _collect_inputs(data, data_format, allow_network, limits)
     files = [SourceFile(i.path, i.graph, i.bundled) for i in inputs]
-    sizes = [(i.path, i.content) for i in inputs]
+    sizes = [(i.path, i.content, i.fmt) for i in inputs]
     warnings: list[str] = []
     if use_cache:
         problem = cache.folder_problem()

@@ -261,6 +261,16 @@ def _show(term) -> str:
     return curie(term.value)
 
 
+#: Every label and type of a ddkb IRI, with its graph (the engine filters: a large
+#: user file costs a scan of three predicates, not a Python loop over every quad).
+_LABELS_AND_TYPES_OF_DDKB_IRIS = f"""
+SELECT ?g ?s ?p ?o WHERE {{
+  VALUES ?p {{ <{SKOS_PREF}> <{RDFS_LABEL}> <{RDF_TYPE}> }}
+  GRAPH ?g {{ ?s ?p ?o }}
+  FILTER(isIRI(?s) && STRSTARTS(STR(?s), "https://w3id.org/ddkb/"))
+}}"""
+
+
 def conflicts(store, user_graph_iris: list[str]) -> list[str]:
     """One warning line per user statement that contradicts the bundled KB about a
     ddkb IRI (``https://w3id.org/ddkb/...``):
@@ -278,22 +288,14 @@ def conflicts(store, user_graph_iris: list[str]) -> list[str]:
     users = [g for g in user_graph_iris if g]
     if not users:
         return []
-    props = (SKOS_PREF, RDFS_LABEL, RDF_TYPE)
     ours: dict[tuple[str, str], list] = {}
     theirs: list[tuple[str, str, str, object]] = []
-    for quad in store.quads_for_pattern(None, None, None, None):
-        graph = quad.graph_name
-        if not isinstance(graph, ox.NamedNode) or quad.predicate.value not in props:
-            continue
-        if not isinstance(quad.subject, ox.NamedNode) or \
-                not quad.subject.value.startswith("https://w3id.org/ddkb/"):
-            continue
-        g = graph.value
-        key = (quad.subject.value, quad.predicate.value)
+    for row in store.query(_LABELS_AND_TYPES_OF_DDKB_IRIS):  # filtered in the engine
+        g, s, p, obj = row["g"].value, row["s"].value, row["p"].value, row["o"]
         if g in users:
-            theirs.append((g, quad.subject.value, quad.predicate.value, quad.object))
+            theirs.append((g, s, p, obj))
         elif g.startswith(BUNDLED_GRAPH_PREFIX) and not g.startswith(INFERRED_GRAPH_PREFIX):
-            ours.setdefault(key, []).append(quad.object)
+            ours.setdefault((s, p), []).append(obj)
     supers = _superclasses(store)
     warnings = []
     for g, s, p, obj in sorted(theirs, key=lambda t: (t[0], t[1], t[2], str(t[3]))):
