@@ -152,6 +152,7 @@ def read_bytes(path: str | Path, max_size: int = DEFAULT_MAX_INPUT_SIZE) -> byte
     Raises DataFileError (unreadable) or RefusedError (too large).
     """
     path = Path(path)
+    size = ""
     try:
         problem = _kind_of(os.stat(path).st_mode)
         if problem:
@@ -164,13 +165,14 @@ def read_bytes(path: str | Path, max_size: int = DEFAULT_MAX_INPUT_SIZE) -> byte
             regular = stat.S_ISREG(info.st_mode)
             if regular and info.st_size > max_size:
                 raise _too_large(path, max_size, info.st_size)
+            size = f" ({human_size(info.st_size)})" if regular else ""
             return _read_capped(fh, path, max_size, info.st_size + 1 if regular else _CHUNK)
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise DataFileError(f"{path}: is a folder, not an RDF file") from None
     except MemoryError:
-        raise DataFileError(f"{path}: not enough memory to read this file") from None
+        raise DataFileError(f"{path}: not enough memory to read this file{size}") from None
     except OSError as err:
         raise DataFileError(f"{path}: cannot read: {err.strerror or err}") from None
 
@@ -423,6 +425,7 @@ def expand_entities(path: Path, content: bytes, limits: Limits) -> bytes:
 # -- JSON-LD nesting -------------------------------------------------------------
 
 _JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+_INNERMOST_PAIR = re.compile(rb"\{\}|\[\]")
 _NOT_JSON_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
 _STEPS = [0] * 256
 for _byte in b"{[":
@@ -457,7 +460,7 @@ def _reduces_within(skeleton: bytes, limit: int) -> bool:
     for _ in range(limit):
         if not skeleton:
             return True
-        shorter = skeleton.replace(b"{}", b"").replace(b"[]", b"")
+        shorter = _INNERMOST_PAIR.sub(b"", skeleton)  # uncovered pairs wait a pass
         if len(shorter) == len(skeleton):
             return False  # brackets that do not match: see the exact depth
         skeleton = shorter

@@ -27,10 +27,11 @@ class ByteSize(click.ParamType):
             return value
         from ..inputs import parse_size
 
+        option = param.opts[0] if param else "size"
         try:
-            return parse_size(value, param.opts[0] if param else "size")
-        except DdkbError as err:
-            self.fail(str(err).split(": ", 1)[-1], param, ctx)
+            return parse_size(value, option)
+        except DdkbError as err:  # Click names the option itself
+            self.fail(str(err).removeprefix(option + " "), param, ctx)
 
 
 def kb_options(func: Callable) -> Callable:
