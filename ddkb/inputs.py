@@ -5,10 +5,12 @@ A ``--data`` file, an ``owl:imports``'ed file or the vocabulary given to
 their input, so the hostile cases are stopped here, each with a one-line
 error that names the file (and the line where it can):
 
-* **size** -- a file is read exactly once (so a FIFO or ``/dev/stdin`` works),
-  in chunks, and refused as soon as it passes ``max_input_size`` (default
-  1 GiB: a 2-million-triple Turtle file is about 300 MB). Folders, devices
-  (``/dev/zero``) and sockets are refused before they are read.
+* **size** -- a file is read exactly once (so a FIFO, or ``/dev/stdin`` fed by
+  a pipe or a file, works), in chunks, and refused as soon as it passes
+  ``max_input_size`` (default 1 GiB: a legitimate 2-million-triple N-Triples
+  file is about 300 MB, and loading 1 GiB already takes several GB of
+  memory). Folders, devices (``/dev/zero``, a terminal) and sockets are
+  refused before they are read.
 * **XML entities** -- a DOCTYPE that declares entities is refused unless
   ``allow_entities``: a 1 KB "billion laughs" file expands to gigabytes, and
   pyoxigraph expands every declared entity eagerly (it aborts the process when
@@ -51,7 +53,7 @@ KiB = 1024
 MiB = 1024 * KiB
 GiB = 1024 * MiB
 
-#: Largest file read (bytes); a 2-million-triple Turtle file is about 300 MB.
+#: Largest file read (bytes); a 2-million-triple N-Triples file is about 300 MB.
 DEFAULT_MAX_INPUT_SIZE = 1 * GiB
 #: Longest literal accepted (characters); below the parser's own 16 MiB term limit.
 DEFAULT_MAX_LITERAL_SIZE = 10 * MiB
@@ -311,21 +313,41 @@ def _check_entity_sizes(path: Path, entities: list[_Entity], limits: Limits) -> 
     """Refuse an entity whose full expansion would be longer than ``max_literal_size``.
 
     Computed from the declarations alone (each size from the sizes of the
-    entities it names), so nothing is expanded to find out.
+    entities it names, in any order of declaration, depth first without
+    recursion), so nothing is expanded to find out. An entity that names
+    itself, directly or not, is refused too.
     """
-    sizes: dict[str, int] = {}
+    declared: dict[str, _Entity] = {}
     for entity in entities:
-        value = entity.value or ""
-        size = len(value)
-        for ref in _REFERENCE.finditer(value):
-            size += (1 if ref.group(1) in _PREDEFINED else sizes.get(ref.group(1), 0)) \
-                - len(ref.group(0))
-        if size > limits.max_literal_size:
-            raise RefusedError(
-                f"{path}, line {entity.line}: the entity '{entity.name}' expands to "
-                f"{size:,} characters, more than the literal size limit of "
-                f"{human_size(limits.max_literal_size)} (--max-literal-size)")
-        sizes.setdefault(entity.name, size)
+        declared.setdefault(entity.name, entity)  # the first declaration binds
+    refs = {name: [m.group(1) for m in _REFERENCE.finditer(e.value or "")]
+            for name, e in declared.items()}
+    sizes: dict[str, int] = {}
+    for root in declared:
+        stack = [(root, iter(refs[root]))]
+        active = {root}
+        while stack:
+            name, pending = stack[-1]
+            for ref in pending:
+                if ref in declared and ref not in sizes:
+                    if ref in active:
+                        raise DataFileError(f"{path}, line {declared[name].line}: the entity "
+                                            f"'{name}' refers to itself (through '{ref}')")
+                    stack.append((ref, iter(refs[ref])))
+                    active.add(ref)
+                    break
+            else:
+                size = len(declared[name].value or "") + sum(
+                    (1 if ref in _PREDEFINED else sizes.get(ref, 0)) - len(ref) - 2
+                    for ref in refs[name])
+                if size > limits.max_literal_size:
+                    raise RefusedError(
+                        f"{path}, line {declared[name].line}: the entity '{name}' expands to "
+                        f"{size:,} characters, more than the literal size limit of "
+                        f"{human_size(limits.max_literal_size)} (--max-literal-size)")
+                sizes[name] = size
+                active.discard(name)
+                stack.pop()
 
 
 class _TooLarge(Exception):

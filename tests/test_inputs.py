@@ -152,6 +152,31 @@ def test_entity_expansion_is_bounded_by_the_input_size(tmp_path):
     assert len(kb.label(T + "w")) == 2_000_000
 
 
+def test_entities_declared_in_reverse_order_are_measured_too(tmp_path):
+    # each entity names one declared after it: sizes cannot be added up in file order
+    path = tmp_path / "reverse.rdf"
+    lines = ['<?xml version="1.0"?>', "<!DOCTYPE rdf:RDF ["]
+    lines += [f'<!ENTITY lol{i} "' + f"&lol{i - 1};" * 10 + '">' for i in range(9, 0, -1)]
+    lines += ['<!ENTITY lol0 "lollollollollollollollollollol">', "]>", RDF_OPEN,
+              f'<rdf:Description rdf:about="{T}x"><rdfs:label>&lol9;</rdfs:label>'
+              "</rdf:Description>", "</rdf:RDF>"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(RefusedError, match=r"reverse\.rdf, line 6: the entity 'lol6' expands "
+                                           r"to 30,000,000 characters"):
+        ddkb.load(data=[path], allow_entities=True, max_input_size="16M", use_cache=False)
+
+
+def test_an_entity_that_names_itself_is_refused(tmp_path):
+    path = tmp_path / "loop.rdf"
+    path.write_text('<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [\n<!ENTITY a "x&b;">\n'
+                    f'<!ENTITY b "&a;y">\n]>\n{RDF_OPEN}\n'
+                    f'<rdf:Description rdf:about="{T}x"><rdfs:label>&a;</rdfs:label>'
+                    "</rdf:Description>\n</rdf:RDF>\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"loop\.rdf, line 4: the entity 'b' refers to "
+                                            r"itself \(through 'a'\)$"):
+        ddkb.load(data=[path], allow_entities=True, use_cache=False)
+
+
 def test_external_entities_are_never_read(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-MARKER", encoding="utf-8")
