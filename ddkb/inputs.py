@@ -40,7 +40,6 @@ import io
 import os
 import re
 import stat
-import xml.parsers.expat as expat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import accumulate
@@ -64,7 +63,7 @@ PARSER_TERM_LIMIT = 16 * MiB
 
 _CHUNK = 1 * MiB
 
-if TYPE_CHECKING:  # pyoxigraph is imported on use, so that ``ddkb --help`` stays fast
+if TYPE_CHECKING:  # pyoxigraph (and expat) are imported on use: ``ddkb --help`` stays fast
     import pyoxigraph as ox
 
 
@@ -251,6 +250,8 @@ def entity_declarations(path: Path, content: bytes) -> list[_Entity]:
     that expat rejects (it also bounds parameter-entity expansion) raises
     DataFileError naming the line.
     """
+    import xml.parsers.expat as expat
+
     parser = expat.ParserCreate()
     found: list[_Entity] = []
     in_doctype = [False]
@@ -425,6 +426,8 @@ def expand_entities(path: Path, content: bytes, limits: Limits) -> bytes:
     the result is refused once it passes ``max_input_size``. Comments and
     processing instructions are dropped (RDF/XML gives them no meaning).
     """
+    import xml.parsers.expat as expat
+
     parser = expat.ParserCreate()
     parser.ordered_attributes = True
     writer = _Rewriter(parser, limits.max_input_size)

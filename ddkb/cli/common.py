@@ -11,6 +11,13 @@ from typing import Any
 import click
 
 from ..errors import DdkbError
+from ..inputs import (
+    DEFAULT_MAX_INPUT_SIZE,
+    DEFAULT_MAX_JSONLD_DEPTH,
+    DEFAULT_MAX_LITERAL_SIZE,
+    human_size,
+    parse_size,
+)
 
 DATA_FORMATS = ["turtle", "nt", "nquads", "trig", "xml", "jsonld"]
 INFER_CHOICES = ["none", "rdfs", "owlrl"]
@@ -25,8 +32,6 @@ class ByteSize(click.ParamType):
                 ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
-        from ..inputs import parse_size
-
         option = param.opts[0] if param else "size"
         try:
             return parse_size(value, option)
@@ -57,15 +62,17 @@ def kb_options(func: Callable) -> Callable:
                      help="Do not read or write the loaded-KB cache."),
         click.option("--max-input-size", type=ByteSize(), default=None,
                      help="Refuse a --data or imported file larger than SIZE "
-                          "(default 1G; K/M/G/T = powers of 1024). "
-                          "Example: --max-input-size 4G"),
+                          f"(default {human_size(DEFAULT_MAX_INPUT_SIZE)}; K/M/G/T = powers "
+                          "of 1024). Example: --max-input-size 4G"),
         click.option("--max-literal-size", type=ByteSize(), default=None,
-                     help="Refuse a literal longer than SIZE characters (default 10M). "
+                     help="Refuse a literal longer than SIZE characters (default "
+                          f"{human_size(DEFAULT_MAX_LITERAL_SIZE)}). "
                           "Example: --max-literal-size 50M"),
         click.option("--max-jsonld-depth", type=click.IntRange(min=1), default=None,
                      metavar="N",
                      help="Refuse JSON-LD whose objects and arrays nest deeper than N "
-                          "(default 256). Example: --max-jsonld-depth 1000"),
+                          f"(default {DEFAULT_MAX_JSONLD_DEPTH}). "
+                          "Example: --max-jsonld-depth 1000"),
         click.option("--allow-entities", is_flag=True, default=None,
                      help="Expand the entities an RDF/XML DOCTYPE declares (within the "
                           "size limits) instead of refusing the file; for trusted files, "
