@@ -139,7 +139,7 @@ def _fetch(iri: str, limits: Limits) -> Path:
     import urllib.request
 
     from . import paths
-    from .cache import folder_problem, private_folder
+    from .cache import private_folder
 
     if urlparse(iri).scheme not in ("http", "https"):
         raise RefusedError(f"owl:imports <{iri}>: only http(s) IRIs can be fetched")
@@ -161,7 +161,7 @@ def _fetch(iri: str, limits: Limits) -> Path:
         if suffix not in (".ttl", ".nt", ".jsonld", ".trig", ".owl", ".rdf"):
             suffix = ".rdf"
     folder = paths.cache_dir() / "imports"
-    problem = folder_problem(folder.parent) or private_folder(folder)
+    problem = private_folder(folder.parent) or private_folder(folder)
     if problem:
         raise RefusedError(f"owl:imports <{iri}>: cannot keep a fetched copy: {problem}")
     target = folder / (hashlib.sha256(iri.encode()).hexdigest()[:24] + suffix)
