@@ -137,7 +137,7 @@ def _kind_of(mode: int) -> str | None:
     return "is not a regular file"
 
 
-def _too_large(path: Path, limit: int, size: int | None = None) -> RefusedError:
+def _too_large(path: str | Path, limit: int, size: int | None = None) -> RefusedError:
     what = f"is {human_size(size)}, more" if size is not None else "has more"
     return RefusedError(f"{path}: {what} than the input size limit of {human_size(limit)}; "
                         "raise it with --max-input-size if you trust this file")
@@ -167,7 +167,7 @@ def read_bytes(path: str | Path, max_size: int = DEFAULT_MAX_INPUT_SIZE) -> byte
             if regular and info.st_size > max_size:
                 raise _too_large(path, max_size, info.st_size)
             size = f" ({human_size(info.st_size)})" if regular else ""
-            return _read_capped(fh, path, max_size, info.st_size + 1 if regular else _CHUNK)
+            return read_capped(fh, path, max_size, info.st_size + 1 if regular else _CHUNK)
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -178,8 +178,12 @@ def read_bytes(path: str | Path, max_size: int = DEFAULT_MAX_INPUT_SIZE) -> byte
         raise DataFileError(f"{path}: cannot read: {err.strerror or err}") from None
 
 
-def _read_capped(fh: Any, path: Path, max_size: int, first: int) -> bytes:
-    """Read ``fh`` to its end in chunks, refusing once more than ``max_size`` bytes came."""
+def read_capped(fh: Any, name: str | Path, max_size: int, first: int = _CHUNK) -> bytes:
+    """Read ``fh`` to its end in chunks, refusing once more than ``max_size`` bytes came.
+
+    ``name`` (a file, or e.g. a URL) is what the refusal names. Chunks keep
+    the memory to what actually arrives: no buffer of ``max_size`` up front.
+    """
     chunks: list[bytes] = []
     total = 0
     want = first
@@ -190,7 +194,7 @@ def _read_capped(fh: Any, path: Path, max_size: int, first: int) -> bytes:
         chunks.append(block)
         total += len(block)
         if total > max_size:
-            raise _too_large(path, max_size)
+            raise _too_large(name, max_size)
         want = _CHUNK
 
 

@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlparse
 
 from .errors import DataFileError, RefusedError
-from .inputs import Limits, entity_declarations, human_size, memory_error, read_bytes, read_rdf
+from .inputs import (
+    Limits,
+    entity_declarations,
+    memory_error,
+    read_bytes,
+    read_capped,
+    read_rdf,
+)
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -147,13 +154,10 @@ def _fetch(iri: str, limits: Limits) -> Path:
         "Accept": "text/turtle, application/rdf+xml;q=0.9, application/n-triples;q=0.8"})
     try:
         with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310 (http(s) only)
-            body = resp.read(limits.max_input_size + 1)
+            body = read_capped(resp, f"owl:imports <{iri}>", limits.max_input_size)
             ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
     except (urllib.error.URLError, OSError, ValueError) as err:
         raise DataFileError(f"owl:imports <{iri}>: cannot fetch: {err}") from None
-    if len(body) > limits.max_input_size:
-        raise RefusedError(f"owl:imports <{iri}>: the document has more than the input size "
-                           f"limit of {human_size(limits.max_input_size)} (--max-input-size)")
     suffix = {"text/turtle": ".ttl", "application/n-triples": ".nt",
               "application/ld+json": ".jsonld", "application/trig": ".trig"}.get(ctype)
     if suffix is None:

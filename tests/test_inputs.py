@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import threading
@@ -484,6 +485,42 @@ def test_an_imported_file_is_checked_like_a_data_file(tmp_path):
     onto.write_text(PROTEGE_STYLE, encoding="utf-8")
     kb = ddkb.load(data=[user], allow_entities=True, use_cache=False)
     assert kb.label(T + "HarbourCall") == "Harbour & port call"
+
+
+def test_a_fetched_import_is_capped_and_kept_private(tmp_path, monkeypatch):
+    import http.server
+
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "vocab.ttl").write_text("<http://example.org/v> <http://example.org/p> \"v\" .\n"
+                                      * 3000, encoding="utf-8")  # about 150 KB
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(served), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    monkeypatch.setenv("DDKB_CACHE_DIR", str(tmp_path / "cache"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        iri = f"http://127.0.0.1:{server.server_address[1]}/vocab.ttl"
+        user = tmp_path / "user.ttl"
+        user.write_text(f"<http://example.org/u> <http://www.w3.org/2002/07/owl#imports> <{iri}> .",
+                        encoding="utf-8")
+        with pytest.raises(RefusedError) as info:
+            ddkb.load(data=[user], allow_network=True, max_input_size="64K", use_cache=False)
+        assert str(info.value) == (f"owl:imports <{iri}>: has more than the input size limit "
+                                   "of 64 KiB; raise it with --max-input-size if you trust "
+                                   "this file")
+        kb = ddkb.load(data=[user], allow_network=True, use_cache=False)
+        assert kb.query("ASK { <http://example.org/v> <http://example.org/p> 'v' }").boolean
+    finally:
+        server.shutdown()
+    for folder in (tmp_path / "cache", tmp_path / "cache" / "imports"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
 def test_a_catalog_with_entities_is_refused(tmp_path, concepts):
