@@ -14,6 +14,13 @@ whose size or sha256 disagrees with its manifest is deleted and rebuilt, never
 trusted. Files are written atomically (temporary file + rename); if the cache
 folder is not writable, ddkb simply runs without a cache.
 
+A cache folder may be shared (``DDKB_CACHE_DIR`` on a shared disk), so only
+our own files are trusted: the folder is created with mode 0700; a folder
+owned by another user or writable by group or others is not used at all
+(:func:`folder_problem`; ``load`` warns and runs without the cache); an entry
+owned by another user or writable by group or others is ignored -- never
+read, never overwritten, never deleted (it is not ours).
+
 >>> key = cache_key([("g", b"<a> <b> <c> .", "nt")], infer=None)
 >>> len(key)
 64
@@ -24,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -50,21 +58,89 @@ def _files(key: str, folder: Path) -> tuple[Path, Path]:
     return folder / f"{key}.nq", folder / f"{key}.json"
 
 
-def read(key: str, folder: Path | None = None) -> tuple[bytes, dict[str, Any]] | None:
-    """The cached payload and metadata for ``key``, or None (missing, stale or corrupt).
+def _unsafe(info: os.stat_result) -> str | None:
+    """Why a file or folder with this status must not be trusted, or None."""
+    if info.st_uid != os.getuid():
+        return f"is owned by another user (uid {info.st_uid})"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return "is writable by other users"
+    return None
 
-    A corrupt entry (bad manifest, wrong size or checksum) is removed so that
-    the next load rebuilds it.
+
+def folder_problem(folder: Path | None = None) -> str | None:
+    """A one-line warning if the cache folder exists but must not be used, else None.
+
+    A folder owned by another user, or writable by group or others, could
+    hold entries planted by someone else; ddkb then runs without a cache.
+    A folder that does not exist yet is fine (it will be created 0700).
     """
     folder = Path(folder) if folder is not None else paths.cache_dir()
+    try:
+        info = folder.stat()
+    except OSError:
+        return None  # missing (created later) or unreachable (writing will fail quietly)
+    why = _unsafe(info) if stat.S_ISDIR(info.st_mode) else None
+    if why is None:
+        return None
+    return (f"the cache folder {folder} {why}; running without the cache "
+            "(use a private folder: chmod 700, or set DDKB_CACHE_DIR)")
+
+
+def private_folder(folder: Path) -> str | None:
+    """Create ``folder`` (mode 0700) if needed; return why it cannot be used, or None."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as err:
+        return f"cannot create {folder}: {err.strerror or err}"
+    return folder_problem(folder)
+
+
+class _NotOurs(Exception):
+    """A cache file owned by another user or writable by others: ignore it."""
+
+
+def _read_own(path: Path) -> bytes:
+    """The bytes of a cache file we own and only we can write (else :class:`_NotOurs`).
+
+    The checks are made on the open file (no symbolic link is followed), so
+    the file cannot be swapped between the check and the read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or _unsafe(info):
+            raise _NotOurs(path)
+        return fh.read()
+
+
+def _ours(path: Path) -> bool:
+    """True if ``path`` is a regular file we own that others cannot write."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and _unsafe(info) is None
+
+
+def read(key: str, folder: Path | None = None) -> tuple[bytes, dict[str, Any]] | None:
+    """The cached payload and metadata for ``key``, or None (missing, stale, corrupt, not ours).
+
+    A corrupt entry of ours (bad manifest, wrong size or checksum) is removed
+    so that the next load rebuilds it; an entry that is not ours is ignored
+    and left alone. Nothing is read from a folder :func:`folder_problem`
+    rejects.
+    """
+    folder = Path(folder) if folder is not None else paths.cache_dir()
+    if folder_problem(folder):
+        return None
     payload_path, manifest_path = _files(key, folder)
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        payload = payload_path.read_bytes()
-    except FileNotFoundError:
+        manifest = json.loads(_read_own(manifest_path).decode("utf-8"))
+        payload = _read_own(payload_path)
+    except (FileNotFoundError, _NotOurs):
         return None
     except (OSError, ValueError):
-        _remove(payload_path, manifest_path)
+        _remove_ours(payload_path, manifest_path)
         return None
     ok = (
         isinstance(manifest, dict)
@@ -74,13 +150,17 @@ def read(key: str, folder: Path | None = None) -> tuple[bytes, dict[str, Any]] |
         and manifest.get("sha256") == hashlib.sha256(payload).hexdigest()
     )
     if not ok:
-        _remove(payload_path, manifest_path)
+        _remove_ours(payload_path, manifest_path)
         return None
     return payload, manifest.get("meta") or {}
 
 
 def write(key: str, payload: bytes, meta: dict[str, Any], folder: Path | None = None) -> bool:
-    """Store ``payload`` under ``key``; return False (and do nothing) if the folder is unusable."""
+    """Store ``payload`` under ``key``; return False (and do nothing) if the folder is unusable.
+
+    The folder is created with mode 0700. An existing entry for ``key``
+    that is not ours is left as it is (and this payload is not cached).
+    """
     folder = Path(folder) if folder is not None else paths.cache_dir()
     payload_path, manifest_path = _files(key, folder)
     manifest = {
@@ -91,8 +171,11 @@ def write(key: str, payload: bytes, meta: dict[str, Any], folder: Path | None = 
         "sha256": hashlib.sha256(payload).hexdigest(),
         "meta": meta,
     }
+    if private_folder(folder):
+        return False
+    if any(p.exists() and not _ours(p) for p in (payload_path, manifest_path)):
+        return False
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         _write_atomic(payload_path, payload)
         _write_atomic(manifest_path, json.dumps(manifest, indent=1).encode("utf-8"))
     except OSError:
@@ -102,11 +185,11 @@ def write(key: str, payload: bytes, meta: dict[str, Any], folder: Path | None = 
 
 
 def clear(folder: Path | None = None) -> int:
-    """Delete every cache entry; return how many files were removed."""
+    """Delete every cache entry of ours; return how many files were removed."""
     folder = Path(folder) if folder is not None else paths.cache_dir()
     removed = 0
     for path in list(folder.glob("*.nq")) + list(folder.glob("*.json")):
-        removed += _remove(path)
+        removed += _remove_ours(path)
     return removed
 
 
@@ -134,11 +217,17 @@ def _remove(*files: Path) -> int:
     return count
 
 
+def _remove_ours(*files: Path) -> int:
+    """Remove those of ``files`` that are ours (see :func:`_ours`); return how many."""
+    return _remove(*(path for path in files if _ours(path)))
+
+
 def _prune(folder: Path) -> None:
-    """Keep only the :data:`KEEP` most recently written entries."""
+    """Keep only the :data:`KEEP` most recently written entries of ours."""
     try:
-        manifests = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        manifests = sorted((p for p in folder.glob("*.json") if _ours(p)),
+                           key=lambda p: p.stat().st_mtime, reverse=True)
     except OSError:
         return
     for old in manifests[KEEP:]:
-        _remove(old, old.with_suffix(".nq"))
+        _remove_ours(old, old.with_suffix(".nq"))
