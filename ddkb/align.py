@@ -37,6 +37,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import DataFileError, InputError
+from .inputs import Limits
 from .mappings import MappingSet
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -191,43 +192,47 @@ def content_words(label: str) -> frozenset[str]:
 
 # -- reading vocabularies -------------------------------------------------------------
 
-def read_terms(path: str | Path, rdf_format: str | None = None) -> tuple[list[Term], dict]:
+def read_terms(path: str | Path, rdf_format: str | None = None,
+               limits: Limits | None = None) -> tuple[list[Term], dict]:
     """Read every labelled resource of an RDF file (any format pyoxigraph reads).
 
     Returns the terms and the file's prefixes. Labels in other languages than
     English (or no language) are ignored. Nothing is fetched from the network:
-    pyoxigraph does not follow owl:imports or remote JSON-LD contexts.
+    pyoxigraph does not follow owl:imports or remote JSON-LD contexts. The
+    file is untrusted: it is read and checked by :func:`ddkb.inputs.read_rdf`
+    with ``limits`` (size, XML entities, JSON-LD depth) before it is parsed.
     """
     import pyoxigraph as ox
 
+    from .inputs import memory_error, read_rdf
     from .kb import FORMATS_BY_NAME, FORMATS_BY_SUFFIX
 
     path = Path(path)
     fmt = FORMATS_BY_NAME.get(rdf_format or "") or FORMATS_BY_SUFFIX.get(path.suffix.lower())
     if fmt is None:
         raise InputError(f"{path}: unknown RDF format (use a .ttl/.nt/.rdf/.jsonld/... name)")
+    content = read_rdf(path, fmt, limits)
     terms: dict[str, Term] = {}
     try:
-        with path.open("rb") as fh:
-            parser = ox.parse(fh, format=fmt, base_iri=path.resolve().as_uri())
-            for quad in parser:
-                prop = quad.predicate.value
-                if prop not in LABEL_ROLES or not isinstance(quad.object, ox.Literal):
-                    continue
-                if not isinstance(quad.subject, ox.NamedNode):
-                    continue
-                lang = (quad.object.language or "").lower()
-                if lang and lang != "en" and not lang.startswith("en-"):
-                    continue
-                term = terms.setdefault(quad.subject.value, Term(quad.subject.value))
-                entry = (quad.object.value, prop)
-                if entry not in term.labels:
-                    term.labels.append(entry)
-            prefixes = dict(parser.prefixes or {})
+        parser = ox.parse(content, format=fmt, base_iri=path.resolve().as_uri())
+        for quad in parser:
+            prop = quad.predicate.value
+            if prop not in LABEL_ROLES or not isinstance(quad.object, ox.Literal):
+                continue
+            if not isinstance(quad.subject, ox.NamedNode):
+                continue
+            lang = (quad.object.language or "").lower()
+            if lang and lang != "en" and not lang.startswith("en-"):
+                continue
+            term = terms.setdefault(quad.subject.value, Term(quad.subject.value))
+            entry = (quad.object.value, prop)
+            if entry not in term.labels:
+                term.labels.append(entry)
+        prefixes = dict(parser.prefixes or {})
     except SyntaxError as err:
         raise DataFileError(f"{path}: {err}") from None
-    except OSError as err:
-        raise DataFileError(f"{path}: cannot read: {err.strerror or err}") from None
+    except MemoryError as err:
+        raise memory_error(path, content, err) from None
     return list(terms.values()), prefixes
 
 
@@ -441,6 +446,6 @@ def align(kb, other: str | Path, threshold: float = 0.9, many: bool = False,
     """
     if not 0.0 < threshold <= 1.0:
         raise InputError(f"--threshold {threshold}: must be in (0, 1]")
-    theirs, prefixes = read_terms(other, rdf_format)
+    theirs, prefixes = read_terms(other, rdf_format, kb.limits)
     cands = match(ddkb_terms(kb), theirs, threshold=threshold, many=many)
     return to_mapping_set(cands, str(other), prefixes, threshold)

@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +23,18 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import paths
+from . import cache, paths
 from .errors import DataFileError, DdkbError, InputError
+from .inputs import (
+    DEFAULT_MAX_INPUT_SIZE,
+    DEFAULT_MAX_JSONLD_DEPTH,
+    DEFAULT_MAX_LITERAL_SIZE,
+    Limits,
+    check_literal_sizes,
+    memory_error,
+    parse_size,
+    read_rdf,
+)
 from .namespaces import INFERRED_GRAPH, PREFIXES
 
 FORMATS_BY_SUFFIX = {
@@ -144,6 +155,7 @@ class KnowledgeBase:
         self.infer = infer
         self.warnings: list[str] = list(warnings or [])
         self.from_cache = from_cache
+        self.limits = Limits()  # load() sets the limits it read with; align reads with them too
         self._rdflib_dataset = None
         self._index = None
         self._labels: dict[str, str] | None = None
@@ -489,16 +501,17 @@ class _Input:
     content: bytes
 
 
-def _read_input(path: Path, graph: str, fmt: ox.RdfFormat, bundled: bool) -> _Input:
-    try:
-        content = path.read_bytes()
-    except FileNotFoundError:
-        raise DataFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataFileError(f"{path}: is a folder, not an RDF file") from None
-    except OSError as err:
-        raise DataFileError(f"{path}: cannot read: {err.strerror or err}") from None
-    return _Input(path, graph, fmt, bundled, content)
+def _read_input(path: Path, graph: str, fmt: ox.RdfFormat, bundled: bool,
+                limits: Limits | None = None) -> _Input:
+    """Read one input file: a bundled one as it is, a user's through :mod:`ddkb.inputs`.
+
+    A user's file is read exactly once (a FIFO works), bounded by
+    ``limits.max_input_size``, and checked for ``fmt`` (XML entities, JSON-LD
+    depth) before any parser sees it.
+    """
+    if bundled:
+        return _Input(path, graph, fmt, bundled, path.read_bytes())
+    return _Input(path, graph, fmt, bundled, read_rdf(path, fmt, limits))
 
 
 def _format_for(path: Path, data_format: str | None) -> ox.RdfFormat:
@@ -563,36 +576,51 @@ def _parse_into(store: ox.Store, item: _Input) -> None:
                                                 item.fmt)) from None
     except (OSError, ValueError) as err:
         raise DataFileError(parse_error_message(item.path, str(err))) from None
+    except MemoryError as err:
+        raise memory_error(item.path, item.content, err) from None
 
 
 def _collect_inputs(data: list[str | Path] | tuple, data_format: str | None,
-                    allow_network: bool) -> list[_Input]:
+                    allow_network: bool, limits: Limits | None = None) -> list[_Input]:
+    """The bundled files, the user's ``data`` files and the files they import, each read once.
+
+    The user's files are read (and checked) first; ``owl:imports`` are then
+    looked for in the content already read, so that a pipe is not read twice.
+    """
+    from .usergraphs import resolve_imports
+
+    limits = limits or Limits()
     inputs = [_read_input(p, paths.graph_name_for(p), FORMATS_BY_SUFFIX[p.suffix], True)
               for p in paths.bundled_rdf_files()]
-    user = [Path(item) for item in data]
-    for path in user:
-        if not path.exists():
-            raise DataFileError(f"{path}: no such file")
-    if user:
-        try:
-            from .usergraphs import resolve_imports
-        except ImportError:
-            resolve_imports = None
-        if resolve_imports is not None:
-            user = list(resolve_imports(user, allow_network))
-    seen: set[Path] = set()
-    for path in user:
-        if path.resolve() in seen:
-            continue
-        seen.add(path.resolve())
-        fmt = _format_for(path, data_format if path in map(Path, data) else None)
-        inputs.append(_read_input(path, path.resolve().as_uri(), fmt, False))
+    given = [Path(item) for item in data]
+    read: dict[Path, _Input] = {}
+
+    def read_once(path: Path) -> tuple[bytes, ox.RdfFormat]:
+        key = path.resolve()
+        if key not in read:
+            if not os.path.lexists(path):  # before the format: "no such file" says more
+                raise DataFileError(f"{path}: no such file")
+            fmt = _format_for(path, data_format if path in given else None)
+            read[key] = _read_input(path, key.as_uri(), fmt, False, limits)
+        return read[key].content, read[key].fmt
+
+    for path in given:
+        read_once(path)
+    added: set[Path] = set()
+    for path in resolve_imports(given, allow_network, read=read_once, limits=limits):
+        read_once(path)
+        if path.resolve() not in added:
+            added.add(path.resolve())
+            inputs.append(read[path.resolve()])
     return inputs
 
 
 def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
          infer: str | None = None, allow_network: bool = False,
-         use_cache: bool = True, progress: Any = None,
+         use_cache: bool = True, *, max_input_size: int | str = DEFAULT_MAX_INPUT_SIZE,
+         max_literal_size: int | str = DEFAULT_MAX_LITERAL_SIZE,
+         max_jsonld_depth: int = DEFAULT_MAX_JSONLD_DEPTH,
+         allow_entities: bool = False, progress: Any = None,
          store: str | Path | None = None) -> KnowledgeBase:
     """Load the bundled ontology and KB plus the user's ``data`` files.
 
@@ -607,8 +635,15 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
     without it, in memory. ``progress(done, total, what)`` is called while a
     store is built.
 
+    The user's files are untrusted (:mod:`ddkb.inputs`): each is refused when
+    larger than ``max_input_size`` bytes (an int or ``"2G"``), when it holds a
+    literal longer than ``max_literal_size`` characters, JSON-LD nested
+    deeper than ``max_jsonld_depth``, or XML entity declarations (unless
+    ``allow_entities``; they are then expanded within these limits).
+
     Raises DataFileError (one line: file, line, problem) for a missing or
-    broken file and InputError for a bad option value.
+    broken file, RefusedError for a file past a limit and InputError for a
+    bad option value.
     """
     import hashlib
 
@@ -622,9 +657,14 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
         raise InputError(f"unknown inference mode '{infer}' (known: none, rdfs, owlrl)")
     if store is not None:
         return _open_named_store(Path(store), data, infer)
-    inputs = _collect_inputs(data, data_format, allow_network)
+    limits = Limits(parse_size(max_input_size, "--max-input-size"),
+                    parse_size(max_literal_size, "--max-literal-size"),
+                    max_jsonld_depth, bool(allow_entities))
+    inputs = _collect_inputs(data, data_format, allow_network, limits)
     files = [SourceFile(i.path, i.graph, i.bundled) for i in inputs]
+    sizes = [(i.path, i.content, i.fmt) for i in inputs]
     user_graphs = [f.graph for f in files if not f.bundled]
+    warnings: list[str] = []
 
     def build(store: ox.Store) -> dict[str, Any]:
         total = sum(len(i.content) for i in inputs)
@@ -634,20 +674,31 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
             done += len(item.content)
             if progress is not None:
                 progress(done, total, "loading")
+        check_literal_sizes(store, sizes, limits.max_literal_size)
         if infer is not None:
             if progress is not None:
                 progress(done, total, f"inferring ({infer})")
             _add_inferred(store, infer)
         return {"warnings": _conflict_warnings(store, user_graphs)}
 
+    if use_cache:
+        problem = cache.folder_problem()
+        if problem:
+            warnings.append(problem)
+            use_cache = False
     if not use_cache:
         memory = ox.Store()
         meta = build(memory)
-        return KnowledgeBase(memory, files, infer, meta["warnings"])
-    key = stores.content_key(((i.graph, i.fmt.name, hashlib.sha256(i.content).hexdigest())
-                              for i in inputs), infer)
-    engine, meta, cached = stores.open_cached_store(key, build)
-    return KnowledgeBase(engine, files, infer, meta.get("warnings") or [], from_cache=cached)
+        kb = KnowledgeBase(memory, files, infer, warnings + meta["warnings"])
+    else:
+        key = stores.content_key(((i.graph, i.fmt.name, hashlib.sha256(i.content).hexdigest())
+                                  for i in inputs), infer)
+        engine, meta, cached = stores.open_cached_store(key, build)
+        if cached:  # built under other limits, perhaps: the literal limit holds all the same
+            check_literal_sizes(engine.store, sizes, limits.max_literal_size)
+        kb = KnowledgeBase(engine, files, infer, meta.get("warnings") or [], from_cache=cached)
+    kb.limits = limits
+    return kb
 
 
 def _open_named_store(folder: Path, data: Any, infer: str | None) -> KnowledgeBase:
@@ -670,22 +721,22 @@ def _open_named_store(folder: Path, data: Any, infer: str | None) -> KnowledgeBa
 
 def _add_inferred(store: ox.Store, mode: str) -> None:
     """Add the RDFS/OWL RL closure's new triples in the graph ``INFERRED_GRAPH/mode``."""
+    from .reason import inferred_nquads
+
     try:
-        from .reason import inferred_nquads
-    except ImportError:
-        raise DdkbError("inference is not available in this installation") from None
-    dataset = store.dump(format=ox.RdfFormat.N_QUADS)
-    new = inferred_nquads(dataset, mode)
-    if new:
-        store.bulk_load(new, format=ox.RdfFormat.N_TRIPLES,
-                        to_graph=ox.NamedNode(f"{INFERRED_GRAPH}/{mode}"))
+        dataset = store.dump(format=ox.RdfFormat.N_QUADS)
+        new = inferred_nquads(dataset, mode)
+        if new:
+            store.bulk_load(new, format=ox.RdfFormat.N_TRIPLES,
+                            to_graph=ox.NamedNode(f"{INFERRED_GRAPH}/{mode}"))
+    except MemoryError:
+        raise InputError(f"not enough memory to compute the --infer {mode} closure of "
+                         f"{len(store):,} triples; load less data or leave out --infer") from None
 
 
 def _conflict_warnings(store: ox.Store, user_graphs: list[str]) -> list[str]:
+    from .usergraphs import conflicts
+
     if not user_graphs:
-        return []
-    try:
-        from .usergraphs import conflicts
-    except ImportError:
         return []
     return list(conflicts(store, user_graphs))

@@ -18,10 +18,26 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlparse
 
 from .errors import DataFileError, RefusedError
+from .inputs import (
+    Limits,
+    entity_declarations,
+    memory_error,
+    read_bytes,
+    read_capped,
+    read_rdf,
+)
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
+
+#: Reads one file for :func:`resolve_imports`: its checked content and format, or None.
+Reader = Callable[[Path], "tuple[bytes, ox.RdfFormat] | None"]
 
 OWL_IMPORTS = "http://www.w3.org/2002/07/owl#imports"
 CATALOG_NAME = "catalog-v001.xml"
@@ -45,11 +61,13 @@ INFERRED_GRAPH_PREFIX = "https://w3id.org/ddkb/graph/inferred"
 
 # -- catalogs -------------------------------------------------------------------------
 
-def read_catalog(path: str | Path) -> dict[str, Path]:
+def read_catalog(path: str | Path, limits: Limits | None = None) -> dict[str, Path]:
     """The ``uri`` entries of an OASIS XML catalog: import IRI -> local file.
 
     Relative ``uri`` values are resolved against the catalog's folder (or an
-    ``xml:base`` on the entry or its ``group``).
+    ``xml:base`` on the entry or its ``group``). The catalog is read like any
+    untrusted input (:mod:`ddkb.inputs`): bounded in size, and refused if its
+    DOCTYPE declares entities (a catalog never needs them).
 
     >>> read_catalog("no-such-catalog.xml")
     {}
@@ -59,8 +77,13 @@ def read_catalog(path: str | Path) -> dict[str, Path]:
     path = Path(path)
     if not path.is_file():
         return {}
+    limits = limits or Limits()
+    content = read_bytes(path, limits.max_input_size)
+    if entity_declarations(path, content):
+        raise RefusedError(f"{path}: the catalog's DOCTYPE declares XML entities, which "
+                           "ddkb refuses in catalogs; remove the DOCTYPE")
     try:
-        root = ET.parse(path).getroot()
+        root = ET.fromstring(content)
     except ET.ParseError as err:
         raise DataFileError(f"{path}: catalog is not well-formed XML: {err}") from None
     base_attr = "{http://www.w3.org/XML/1998/namespace}base"
@@ -84,19 +107,12 @@ def read_catalog(path: str | Path) -> dict[str, Path]:
 
 # -- imports ---------------------------------------------------------------------------
 
-def _imports_of(path: Path) -> list[str]:
-    """The IRIs a file ``owl:imports`` (parsed with pyoxigraph: nothing is fetched)."""
+def _imports_of(path: Path, content: bytes, fmt: ox.RdfFormat) -> list[str]:
+    """The IRIs that ``content`` ``owl:imports`` (parsed with pyoxigraph: nothing is fetched)."""
     import pyoxigraph as ox
 
-    from .kb import FORMATS_BY_SUFFIX, parse_error_message
+    from .kb import parse_error_message
 
-    fmt = FORMATS_BY_SUFFIX.get(path.suffix.lower())
-    if fmt is None:
-        return []
-    try:
-        content = path.read_bytes()
-    except OSError as err:
-        raise DataFileError(f"{path}: cannot read: {err.strerror or err}") from None
     found = []
     try:
         for quad in ox.parse(content, format=fmt, base_iri=path.resolve().as_uri()):
@@ -104,15 +120,33 @@ def _imports_of(path: Path) -> list[str]:
                 found.append(quad.object.value)
     except (SyntaxError, ValueError) as err:
         raise DataFileError(parse_error_message(path, str(err), content, fmt)) from None
+    except MemoryError as err:
+        raise memory_error(path, content, err) from None
     return found
 
 
-def _fetch(iri: str) -> Path:
-    """Download an imported ontology (only with ``--allow-network``) into the cache."""
+def _read_by_suffix(limits: Limits) -> Reader:
+    """A reader that takes a file's format from its extension (None: not an RDF file)."""
+    from .kb import FORMATS_BY_SUFFIX
+
+    def read(path: Path) -> tuple[bytes, ox.RdfFormat] | None:
+        fmt = FORMATS_BY_SUFFIX.get(path.suffix.lower())
+        return None if fmt is None else (read_rdf(path, fmt, limits), fmt)
+
+    return read
+
+
+def _fetch(iri: str, limits: Limits) -> Path:
+    """Download an imported ontology (only with ``--allow-network``) into the cache.
+
+    At most ``limits.max_input_size`` bytes are accepted; the copy goes to a
+    private (0700) ``imports`` folder of the cache.
+    """
     import urllib.error
     import urllib.request
 
     from . import paths
+    from .cache import private_folder
 
     if urlparse(iri).scheme not in ("http", "https"):
         raise RefusedError(f"owl:imports <{iri}>: only http(s) IRIs can be fetched")
@@ -120,7 +154,7 @@ def _fetch(iri: str) -> Path:
         "Accept": "text/turtle, application/rdf+xml;q=0.9, application/n-triples;q=0.8"})
     try:
         with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310 (http(s) only)
-            body = resp.read(50_000_000)
+            body = read_capped(resp, f"owl:imports <{iri}>", limits.max_input_size)
             ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
     except (urllib.error.URLError, OSError, ValueError) as err:
         raise DataFileError(f"owl:imports <{iri}>: cannot fetch: {err}") from None
@@ -131,7 +165,9 @@ def _fetch(iri: str) -> Path:
         if suffix not in (".ttl", ".nt", ".jsonld", ".trig", ".owl", ".rdf"):
             suffix = ".rdf"
     folder = paths.cache_dir() / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
+    problem = private_folder(folder.parent) or private_folder(folder)
+    if problem:
+        raise RefusedError(f"owl:imports <{iri}>: cannot keep a fetched copy: {problem}")
     target = folder / (hashlib.sha256(iri.encode()).hexdigest()[:24] + suffix)
     from .fileio import write_atomic
 
@@ -139,7 +175,8 @@ def _fetch(iri: str) -> Path:
     return target
 
 
-def resolve_imports(paths: list[str | Path], allow_network: bool = False) -> list[Path]:
+def resolve_imports(paths: list[str | Path], allow_network: bool = False, *,
+                    read: Reader | None = None, limits: Limits | None = None) -> list[Path]:
     """The user's files followed by the local files they import, transitively.
 
     Each ``owl:imports`` IRI is looked up in ``catalog-v001.xml`` next to the
@@ -150,20 +187,38 @@ def resolve_imports(paths: list[str | Path], allow_network: bool = False) -> lis
     ``RefusedError`` naming the IRI; with it, the document is fetched with
     urllib into the ddkb cache and loaded from there.
 
+    ``read(path)`` gives a file's checked content and format (None: not RDF);
+    the loader passes one that remembers what it read, so that every file
+    (a FIFO too) is read exactly once. By default files are read through
+    :func:`ddkb.inputs.read_rdf` with ``limits``, their format from their
+    extension.
+
     >>> resolve_imports([])
     []
     """
+    limits = limits or Limits()
+    read = read or _read_by_suffix(limits)
+    catalogs: dict[Path, dict[str, Path]] = {}
+
+    def catalog_of(folder: Path) -> dict[str, Path]:
+        if folder not in catalogs:
+            catalogs[folder] = read_catalog(folder / CATALOG_NAME, limits)
+        return catalogs[folder]
+
     result: list[Path] = [Path(p) for p in paths]
     done_iris: set[str] = set()
     seen_files = {p.resolve() for p in result}
     root_catalog: dict[str, Path] = {}  # catalogs next to the user's own files apply throughout
     for p in reversed(result):
-        root_catalog.update(read_catalog(p.parent / CATALOG_NAME))
+        root_catalog.update(catalog_of(p.parent))
     queue = list(result)
     while queue:
         path = queue.pop(0)
-        catalog = {**root_catalog, **read_catalog(path.parent / CATALOG_NAME)}
-        for iri in _imports_of(path):
+        catalog = {**root_catalog, **catalog_of(path.parent)}
+        got = read(path)
+        if got is None:
+            continue
+        for iri in _imports_of(path, *got):
             if iri in done_iris or DDKB_ONTOLOGY_IRIS.match(iri):
                 continue
             done_iris.add(iri)
@@ -178,7 +233,7 @@ def resolve_imports(paths: list[str | Path], allow_network: bool = False) -> lis
                 if not local.is_file():
                     raise DataFileError(f"{path}: owl:imports <{iri}>: no such file")
             elif allow_network:
-                local = _fetch(iri)
+                local = _fetch(iri, limits)
             else:
                 raise RefusedError(
                     f"{path}: owl:imports <{iri}> has no local copy in any {CATALOG_NAME} "
@@ -210,6 +265,16 @@ def _show(term) -> str:
     return curie(term.value)
 
 
+#: Every label and type of a ddkb IRI, with its graph (the engine filters: a large
+#: user file costs a scan of three predicates, not a Python loop over every quad).
+_LABELS_AND_TYPES_OF_DDKB_IRIS = f"""
+SELECT ?g ?s ?p ?o WHERE {{
+  VALUES ?p {{ <{SKOS_PREF}> <{RDFS_LABEL}> <{RDF_TYPE}> }}
+  GRAPH ?g {{ ?s ?p ?o }}
+  FILTER(isIRI(?s) && STRSTARTS(STR(?s), "https://w3id.org/ddkb/"))
+}}"""
+
+
 def conflicts(store, user_graph_iris: list[str]) -> list[str]:
     """One warning line per user statement that contradicts the bundled KB about a
     ddkb IRI (``https://w3id.org/ddkb/...``):
@@ -227,22 +292,14 @@ def conflicts(store, user_graph_iris: list[str]) -> list[str]:
     users = [g for g in user_graph_iris if g]
     if not users:
         return []
-    props = (SKOS_PREF, RDFS_LABEL, RDF_TYPE)
     ours: dict[tuple[str, str], list] = {}
     theirs: list[tuple[str, str, str, object]] = []
-    for quad in store.quads_for_pattern(None, None, None, None):
-        graph = quad.graph_name
-        if not isinstance(graph, ox.NamedNode) or quad.predicate.value not in props:
-            continue
-        if not isinstance(quad.subject, ox.NamedNode) or \
-                not quad.subject.value.startswith("https://w3id.org/ddkb/"):
-            continue
-        g = graph.value
-        key = (quad.subject.value, quad.predicate.value)
+    for row in store.query(_LABELS_AND_TYPES_OF_DDKB_IRIS):  # filtered in the engine
+        g, s, p, obj = row["g"].value, row["s"].value, row["p"].value, row["o"]
         if g in users:
-            theirs.append((g, quad.subject.value, quad.predicate.value, quad.object))
+            theirs.append((g, s, p, obj))
         elif g.startswith(BUNDLED_GRAPH_PREFIX) and not g.startswith(INFERRED_GRAPH_PREFIX):
-            ours.setdefault(key, []).append(quad.object)
+            ours.setdefault((s, p), []).append(obj)
     supers = _superclasses(store)
     warnings = []
     for g, s, p, obj in sorted(theirs, key=lambda t: (t[0], t[1], t[2], str(t[3]))):

@@ -192,3 +192,34 @@ def test_a_query_under_a_time_limit_runs_on_the_read_only_store(cache_dir, user_
     assert kb.from_cache
     result = kb.query(f"SELECT ?l WHERE {{ <{T}harbour-visit> skos:prefLabel ?l }}", timeout=20)
     assert [row[0].value for row in result.rows] == ["naval harbour visit"]
+
+
+def test_an_unwritable_cache_folder_still_works(tmp_path, monkeypatch, user_file):
+    blocker = tmp_path / "blocker"  # root ignores permissions: a path under a regular file
+    blocker.write_text("x")
+    monkeypatch.setenv("DDKB_CACHE_DIR", str(blocker / "cache"))
+    kb = ddkb.load(data=[user_file])
+    assert kb.lookup("port call") == T + "harbour-visit"
+    assert not ddkb.load(data=[user_file]).from_cache
+
+
+@pytest.mark.parametrize("how", ["other-owner", "world-writable"])
+def test_a_cache_folder_others_control_is_not_used(cache_dir, user_file, how, runner, cli):
+    ddkb.load(data=[user_file]).close()
+    (name,) = _stores(cache_dir)
+    _poison(cache_dir / "stores" / name)
+    if how == "other-owner":
+        os.chown(cache_dir, 54321, 54321)
+        why = "is owned by another user (uid 54321)"
+    else:
+        cache_dir.chmod(0o777)
+        why = "is writable by other users"
+    kb = ddkb.load(data=[user_file])
+    poisoned = f"ASK {{ <{T}planted> ?p ?o }}"
+    assert not kb.from_cache and kb.query(poisoned).boolean is False
+    warning = (f"the cache folder {cache_dir} {why}; running without the cache "
+               "(use a private folder: chmod 700, or set DDKB_CACHE_DIR)")
+    assert kb.warnings == [warning]
+    res = runner.invoke(cli, ["--data", str(user_file), "query", poisoned])
+    assert res.exit_code == 0 and res.stdout == "false\n"
+    assert f"Warning: {warning}" in res.stderr

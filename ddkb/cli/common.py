@@ -12,18 +12,43 @@ from typing import Any
 import click
 
 from ..errors import DdkbError
+from ..inputs import (
+    DEFAULT_MAX_INPUT_SIZE,
+    DEFAULT_MAX_JSONLD_DEPTH,
+    DEFAULT_MAX_LITERAL_SIZE,
+    human_size,
+    parse_size,
+)
 from ..text import visible
 
 DATA_FORMATS = ["turtle", "nt", "nquads", "trig", "xml", "jsonld"]
 INFER_CHOICES = ["none", "rdfs", "owlrl"]
 
 
+class ByteSize(click.ParamType):
+    """A size in bytes typed as ``512``, ``64K``, ``500M``, ``2G`` (powers of 1024)."""
+
+    name = "SIZE"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        option = param.opts[0] if param else "size"
+        try:
+            return parse_size(value, option)
+        except DdkbError as err:  # Click names the option itself
+            self.fail(str(err).removeprefix(option + " "), param, ctx)
+
+
 def kb_options(func: Callable) -> Callable:
-    """Add --data, --data-format, --infer, --allow-network and --no-cache.
+    """Add --data, --data-format, --infer, --allow-network, --no-cache and the input limits.
 
     Used on the ``ddkb`` group (``ddkb --data x.ttl query ...``) and on each
     command that reads the KB (``ddkb query --data x.ttl ...``);
-    :func:`kb_settings` merges the two levels.
+    :func:`kb_settings` merges the two levels. The limits (``--max-input-size``,
+    ``--max-literal-size``, ``--max-jsonld-depth``, ``--allow-entities``) guard
+    against hostile --data files; see :mod:`ddkb.inputs`.
     """
     decorators = [
         click.option("--data", "data", multiple=True, metavar="FILE",
@@ -40,14 +65,35 @@ def kb_options(func: Callable) -> Callable:
         click.option("--store", "store", metavar="DIR", envvar="DDKB_STORE", default=None,
                      type=click.Path(file_okay=False, path_type=Path),
                      help="Read a named store folder made by 'ddkb load --store DIR' "
-                          "(env DDKB_STORE)."),
+                          "(env DDKB_STORE). Example: --store ~/ddkb-store"),
+        click.option("--max-input-size", type=ByteSize(), default=None,
+                     help="Refuse a --data or imported file larger than SIZE "
+                          f"(default {human_size(DEFAULT_MAX_INPUT_SIZE)}; K/M/G/T = powers "
+                          "of 1024). Example: --max-input-size 4G"),
+        click.option("--max-literal-size", type=ByteSize(), default=None,
+                     help="Refuse a literal longer than SIZE characters (default "
+                          f"{human_size(DEFAULT_MAX_LITERAL_SIZE)}). "
+                          "Example: --max-literal-size 50M"),
+        click.option("--max-jsonld-depth", type=click.IntRange(min=1), default=None,
+                     metavar="N",
+                     help="Refuse JSON-LD whose objects and arrays nest deeper than N "
+                          f"(default {DEFAULT_MAX_JSONLD_DEPTH}). "
+                          "Example: --max-jsonld-depth 1000"),
+        click.option("--allow-entities", is_flag=True, default=None,
+                     help="Expand the entities an RDF/XML DOCTYPE declares (within the "
+                          "size limits) instead of refusing the file; for trusted files, "
+                          "e.g. Protege's. Example: --allow-entities --data onto.owl"),
     ]
     for deco in reversed(decorators):
         func = deco(func)
     return func
 
 
-KB_OPTION_NAMES = ("data", "data_format", "infer", "allow_network", "no_cache", "store")
+KB_OPTION_NAMES = ("data", "data_format", "infer", "allow_network", "no_cache", "store",
+                   "max_input_size", "max_literal_size", "max_jsonld_depth", "allow_entities")
+#: The options that become keyword arguments of ``ddkb.load`` when given.
+LIMIT_OPTION_NAMES = ("max_input_size", "max_literal_size", "max_jsonld_depth",
+                      "allow_entities")
 
 
 def kb_settings(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]:
@@ -62,6 +108,7 @@ def kb_settings(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]:
         merged["infer"] = None
     merged["allow_network"] = bool(merged["allow_network"])
     merged["no_cache"] = bool(merged["no_cache"])
+    merged["allow_entities"] = bool(merged["allow_entities"])
     return merged
 
 
@@ -75,6 +122,7 @@ def get_kb(ctx: click.Context, options: dict[str, Any]):
                   store=s["store"])
     if s["no_cache"]:
         kwargs["use_cache"] = False
+    kwargs.update({name: s[name] for name in LIMIT_OPTION_NAMES if s[name] is not None})
     kb = load(**kwargs)
     for warning in kb.warnings:
         click.echo(f"Warning: {visible(warning, keep='')}", err=True)
