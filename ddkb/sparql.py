@@ -536,6 +536,9 @@ def _child(func: Callable[[], T], write_fd: int, stderr_fd: int,
     status = 0
     try:
         os.dup2(stderr_fd, 2)  # the engine's own messages (e.g. a failed allocation)
+        import faulthandler
+
+        faulthandler.disable()  # its dump would go to the terminal (pytest, PYTHONFAULTHANDLER)
         if max_memory is not None:
             _cap_address_space(max_memory)
         try:
@@ -595,8 +598,11 @@ def _death(status: int, child_stderr: str, max_memory: int | None) -> DdkbError:
             name = signal.Signals(number).name
         except ValueError:
             name = f"signal {number}"
-        hint = "; the query may be too large or too deeply nested" \
-            if number in (signal.SIGSEGV, signal.SIGABRT, getattr(signal, "SIGBUS", 0)) else ""
+        hint = ""
+        if number in (signal.SIGSEGV, signal.SIGABRT, getattr(signal, "SIGBUS", 0)):
+            hint = "; the query may be too large or too deeply nested"
+        elif number == signal.SIGKILL:
+            hint = "; the system may have run out of memory (see --max-memory)"
         return EngineCrashed(f"the query engine crashed ({name}){hint}")
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
     return EngineCrashed(f"the query engine ended without an answer (status {code})")

@@ -97,7 +97,7 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--limit", type=click.IntRange(min=0), default=None,
               help="Keep only the first N rows.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0,
-              show_default=True, help="Stop the query after this many seconds.")
+              show_default=True, help="Stop the query after this many seconds (inf: no limit).")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10000, show_default=True,
               help="Safety cap on rows/triples; a cut answer is reported on stderr.")
 @click.option("--max-memory", type=SizeType(), default="2G", show_default=True,
