@@ -88,7 +88,7 @@ _STRING = (r"'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''"
 _NUMBER = (r"[0-9]+\.[0-9]*[eE][+-]?[0-9]+|\.?[0-9]+[eE][+-]?[0-9]+"
            r"|[0-9]*\.[0-9]+|[0-9]+")
 _TOKEN = re.compile(
-    r"(?P<ws>\s+)|(?P<comment>#[^\r\n]*)"
+    r"(?P<ws>\s+)|(?P<comment>#[^\r\n]*)"  # as in the engine, \r ends a comment too
     f"|(?P<string>{_STRING})|(?P<iri>{_IRIREF})"
     f"|(?P<var>[?$][{_CHARS_U}0-9][{_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*)"
     r"|(?P<langtag>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*)"
@@ -231,9 +231,10 @@ def prepare_query(text: str) -> PreparedQuery:
         extra = " (and LOAD would fetch data from the network)" if first == "LOAD" else ""
         raise RefusedError(
             f"{word} refused: ddkb query is read-only (SPARQL Update is not allowed){extra}")
-    lowered = unescaped.lower()
-    mentions = ("service" in lowered or "from" in lowered or "service" in text.lower()
-                or "from" in text.lower() or _ESCAPE.search(unescaped) is not None)
+    # lower() and upper().lower(): a dotless i or a long s may upper-case to I or S
+    folded = (unescaped.lower(), unescaped.upper().lower())
+    mentions = (any(word in f for f in folded for word in ("service", "from"))
+                or _ESCAPE.search(unescaped) is not None)  # a \u005Cu0053 left over
     return PreparedQuery(unescaped, query_form(words), mentions)
 
 
@@ -290,7 +291,7 @@ def _network_clauses(text: str) -> tuple[bool, str]:
 
     The text is already unescaped, so rdflib's own escape pass is skipped
     (``Query.parse_string`` instead of ``parseQuery``): both the check and
-    the engine read exactly these characters. The parse tree suffices (no
+    the engine read exactly these characters (but for line ends, below). The parse tree suffices (no
     algebra): SERVICE is a ``ServiceGraphPattern`` node and FROM a
     ``DatasetClause``, wherever they are; prefixes need not be resolved.
     """
@@ -302,7 +303,9 @@ def _network_clauses(text: str) -> tuple[bool, str]:
     # pyparsing recurses ~40 frames per nesting level; MAX_NESTING bounds the need
     sys.setrecursionlimit(max(old, 60 * MAX_NESTING + 2000))
     try:
-        tree = Query.parse_string(text, parse_all=True)
+        # the engine ends a comment at \r as at \n, rdflib only at \n: without this,
+        # "# x\rSERVICE <...> {}" would be a comment for the check and a SERVICE to run
+        tree = Query.parse_string(text.replace("\r", "\n"), parse_all=True)
     except ParseBaseException as err:
         raise _Unparsable(f"line {err.lineno}, column {err.col}") from None
     except RecursionError:

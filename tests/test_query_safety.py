@@ -92,6 +92,8 @@ SERVICE_QUERIES = {
     "quotes": r'SELECT * WHERE { ?s ?p "x\u0022" . SERVICE <{url}/quotes> { ?a ?b ?c } '
               r'. ?s ?p "\u0022y" }',
     "comment": "SELECT * WHERE { ?s ?p <http://e/#x> . SERVICE <{url}/comment> { ?a ?b ?c } }",
+    # the engine ends a comment at a carriage return; rdflib alone would not
+    "cr": "SELECT * WHERE { # note\rSERVICE <{url}/cr> { ?a ?b ?c } \n}",
 }
 
 
@@ -105,7 +107,7 @@ def test_service_is_refused_and_sends_nothing(kb, endpoint, name):
     assert not [r for r in requests if r.startswith(f"/{name}")]
 
 
-@pytest.mark.parametrize("name", ["hash", "u", "lower"])
+@pytest.mark.parametrize("name", ["hash", "u", "lower", "cr"])
 def test_cli_service_bypasses_refused_then_sent_with_allow_network(endpoint, name, tmp_path):
     """The issue's reproduction on the real command: no request, then (allowed) one."""
     url, requests = endpoint
