@@ -71,14 +71,21 @@ MAX_QUERY_CHARS = 1_000_000
 MAX_NESTING = 200
 
 # -- lexing ------------------------------------------------------------------------------
-_BASE = ("A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
-         "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd"
-         "\U00010000-\U000effff")
-_CHARS_U = _BASE + "_"
-_CHARS = _CHARS_U + "\\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+# Name characters (PN_CHARS_BASE and kin) as negated classes: ASCII as in the grammar,
+# everything from U+00C0 up accepted. The grammar's exact Unicode ranges would cost
+# 150 ms of regex compiling on every run; a few extra accepted characters cannot hide
+# a bracket or a keyword, and the engine rejects them anyway.
+_BASE = r"[^\x00-@\[-\x60{-\xbf]"                     # A-Z a-z, U+00C0 and up
+_U_DIGIT = r"[^\x00-/:-@\[-^\x60{-\xbf]"               # ... and _ 0-9
+_CHARS_DOT = r"[^\x00-,/:-@\[-^\x60{-\xb6\xb8-\xbf]"     # ... and - . U+00B7
+_CHARS = r"[^\x00-,./:-@\[-^\x60{-\xb6\xb8-\xbf]"        # PN_CHARS: ... and - U+00B7
+_LOCAL_FIRST = r"[^\x00-/;-@\[-^\x60{-\xbf]"           # PN_CHARS_U, 0-9, :
+_LOCAL_MID = r"[^\x00-,/;-@\[-^\x60{-\xb6\xb8-\xbf]"     # PN_CHARS, ., :
+_LOCAL_LAST = r"[^\x00-,./;-@\[-^\x60{-\xb6\xb8-\xbf]"    # PN_CHARS, :
+_VAR_REST = r"[^\x00-/:-@\[-^\x60{-\xb6\xb8-\xbf]"       # PN_CHARS_U, 0-9, U+00B7
 _PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
-_PREFIX = f"[{_BASE}](?:[{_CHARS}.]*[{_CHARS}])?"
-_LOCAL = f"(?:[{_CHARS_U}:0-9]|{_PLX})(?:(?:[{_CHARS}.:]|{_PLX})*(?:[{_CHARS}:]|{_PLX}))?"
+_PREFIX = f"{_BASE}(?:{_CHARS_DOT}*{_CHARS})?"
+_LOCAL = f"(?:{_LOCAL_FIRST}|{_PLX})(?:(?:{_LOCAL_MID}|{_PLX})*(?:{_LOCAL_LAST}|{_PLX}))?"
 _PNAME = f"(?:{_PREFIX})?:(?:{_LOCAL})?"
 _IRIREF = r'<[^<>"{}|^`\\\x00-\x20]*>'
 _STRING = (r"'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''"
@@ -90,9 +97,9 @@ _NUMBER = (r"[0-9]+\.[0-9]*[eE][+-]?[0-9]+|\.?[0-9]+[eE][+-]?[0-9]+"
 _TOKEN = re.compile(
     r"(?P<ws>\s+)|(?P<comment>#[^\r\n]*)"  # as in the engine, \r ends a comment too
     f"|(?P<string>{_STRING})|(?P<iri>{_IRIREF})"
-    f"|(?P<var>[?$][{_CHARS_U}0-9][{_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*)"
+    f"|(?P<var>[?$]{_U_DIGIT}{_VAR_REST}*)"
     r"|(?P<langtag>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*)"
-    f"|(?P<bnode>_:[{_CHARS_U}0-9](?:[{_CHARS}.]*[{_CHARS}])?)"
+    f"|(?P<bnode>_:{_U_DIGIT}(?:{_CHARS_DOT}*{_CHARS})?)"
     f"|(?P<pname>{_PNAME})|(?P<number>{_NUMBER})|(?P<word>[A-Za-z_][A-Za-z0-9_]*)"
     r"|(?P<punct>\^\^|&&|\|\||!=|<=|>=|.)",
     re.DOTALL,
