@@ -41,7 +41,6 @@ import re
 import select
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -515,28 +514,29 @@ def run_with_deadline(func: Callable[[], T], timeout: float | None, *,
     deadline = None if timeout is None or timeout > _NO_LIMIT else time.monotonic() + timeout
     if not hasattr(os, "fork"):
         return func()
-    with tempfile.TemporaryFile() as stderr_file:
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child; its outcome is checked by the parent
-            os.close(read_fd)
-            _child(func, write_fd, stderr_file.fileno(), max_memory)
-        os.close(write_fd)
-        try:
-            data = _read_until(read_fd, deadline)
-        except TimeoutError:
-            _kill(pid)
-            raise QueryTimeout(f"query stopped after {timeout:g} s (--timeout)") from None
-        except BaseException:  # Ctrl-C and the like: never leave the evaluation running
-            _kill(pid)
-            raise
-        finally:
-            os.close(read_fd)
-        _, status = os.waitpid(pid, 0)
-        stderr_file.seek(0)
-        child_stderr = stderr_file.read(1 << 16).decode("utf-8", "replace")
+    data_read, data_write = os.pipe()
+    err_read, err_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child; its outcome is checked by the parent
+        os.close(data_read)
+        os.close(err_read)
+        _child(func, data_write, err_write, max_memory)
+    os.close(data_write)
+    os.close(err_write)
+    try:
+        data, child_stderr = _read_until(data_read, err_read, deadline)
+    except TimeoutError:
+        _kill(pid)
+        raise QueryTimeout(f"query stopped after {timeout:g} s (--timeout)") from None
+    except BaseException:  # Ctrl-C and the like: never leave the evaluation running
+        _kill(pid)
+        raise
+    finally:
+        os.close(data_read)
+        os.close(err_read)
+    _, status = os.waitpid(pid, 0)
     if not data:
-        raise _death(status, child_stderr, max_memory)
+        raise _death(status, child_stderr.decode("utf-8", "replace"), max_memory)
     return _outcome(pickle.loads(data), max_memory)
 
 
@@ -546,6 +546,7 @@ def _child(func: Callable[[], T], write_fd: int, stderr_fd: int,
     status = 0
     try:
         os.dup2(stderr_fd, 2)  # the engine's own messages (e.g. a failed allocation)
+        os.close(stderr_fd)
         import faulthandler
 
         faulthandler.disable()  # its dump would go to the terminal (pytest, PYTHONFAULTHANDLER)
@@ -635,20 +636,31 @@ def _outcome(outcome: tuple, max_memory: int | None):
     raise DdkbError(f"query failed ({outcome[1]}): {outcome[2]}")
 
 
-def _read_until(fd: int, deadline: float | None) -> bytes:
-    """Read ``fd`` to end of file; raise TimeoutError if ``deadline`` passes first."""
-    chunks = []
-    while True:
+def _read_until(data_fd: int, err_fd: int, deadline: float | None) -> tuple[bytes, bytes]:
+    """Read both pipes to end of file: (all the data, the first 64 KB of stderr).
+
+    Raises TimeoutError if ``deadline`` passes first. Stderr is drained as it
+    comes so that a chatty child can never block on a full pipe.
+    """
+    data: list[bytes] = []
+    err = bytearray()
+    open_fds = [data_fd, err_fd]
+    while open_fds:
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
             raise TimeoutError
-        ready, _, _ = select.select([fd], [], [], left)
+        ready, _, _ = select.select(open_fds, [], [], left)
         if not ready:
             raise TimeoutError
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
+        for fd in ready:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                open_fds.remove(fd)
+            elif fd == data_fd:
+                data.append(chunk)
+            elif len(err) < 1 << 16:
+                err += chunk
+    return b"".join(data), bytes(err)
 
 
 def _kill(pid: int) -> None:

@@ -298,6 +298,15 @@ def test_a_child_that_dies_of_a_signal_is_named():
         run_with_deadline(lambda: os.kill(os.getpid(), signal.SIGKILL), None)
 
 
+def test_the_childs_stderr_is_drained_and_kept_off_the_terminal(capfd):
+    def chatty() -> int:
+        os.write(2, b"noise " * 200_000)  # far more than a pipe holds
+        return 5
+
+    assert run_with_deadline(chatty, 60) == 5
+    assert "noise" not in capfd.readouterr().err
+
+
 def test_no_time_limit_still_runs_in_a_child():
     assert run_with_deadline(os.getpid, None) != os.getpid()
     assert run_with_deadline(os.getpid, float("inf")) != os.getpid()
