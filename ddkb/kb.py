@@ -186,6 +186,20 @@ class KnowledgeBase:
         >>> kb.query("SELECT ?c WHERE { ?c a owl:Class }", limit=2).variables
         ['c']
         """
+        return self._run_query(sparql, params=params, timeout=timeout, limit=limit,
+                               max_rows=max_rows, max_memory=max_memory,
+                               allow_network=allow_network, bundled=False)
+
+    def _run_query(self, sparql: str, *, params: dict[str, Any] | None,
+                   timeout: float | None, limit: int | None, max_rows: int | None,
+                   max_memory: int | None, allow_network: bool, bundled: bool) -> QueryResult:
+        """:meth:`query`; a ``bundled`` (named) query skips the SERVICE/FROM parse.
+
+        A named query is ddkb's own text (its parameters are bound as terms,
+        never pasted in), and the tests check every one with
+        :func:`~ddkb.sparql.check_query`: parsing it again at each run would
+        only cost rdflib's import (most of a second) when its comments say "from".
+        """
         from .sparql import check_network, prepare_query, run_with_deadline
 
         subs = {k: (ox.NamedNode(v) if isinstance(v, str) else v)
@@ -197,7 +211,7 @@ class KnowledgeBase:
         def evaluate() -> QueryResult:  # all of it under the limits, even the checks
             prepared = prepare_query(sparql)
             # FROM [NAMED] picks the graphs itself; else the default graph is the union
-            union = check_network(prepared, allow_network=allow_network)
+            union = bundled or check_network(prepared, allow_network=allow_network)
             return _read_result(self.raw_query(prepared.text, subs, union=union),
                                 prepared.form, cap)
 
@@ -247,7 +261,9 @@ class KnowledgeBase:
                                      f"({param.description or param.kind})")
                 continue
             bound[param.name] = self.param_term(param.kind, value, param.name)
-        result = self.query(named.text, params=bound, **options)
+        limits = {"timeout": DEFAULT_TIMEOUT, "limit": None, "max_rows": DEFAULT_MAX_ROWS,
+                  "max_memory": DEFAULT_MAX_MEMORY, "allow_network": False, **options}
+        result = self._run_query(named.text, params=bound, bundled=True, **limits)
         return _drop_empty_columns(result, [p.name for p in named.params if p.name not in bound])
 
     def param_term(self, kind: str, value: str, name: str = "value", *,
