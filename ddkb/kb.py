@@ -423,7 +423,9 @@ def _term(value: str, name: str, prefixes: dict[str, str]) -> Any:
             return ox.Literal(term.value, language=term.language)
         return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype))
     except InputError as err:
-        raise InputError(f"-p {name}={err}") from None
+        message = str(err)
+        raise InputError(f"-p {name}: {message}" if message.startswith("the value")
+                         else f"-p {name}={message}") from None
     except ValueError as err:
         raise InputError(f"-p {name}={value}: not a valid RDF term ({err})") from None
 

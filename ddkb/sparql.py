@@ -394,7 +394,8 @@ def parse_term(text: str, prefixes: dict[str, str], *, default_language: str = "
     ``urn:`` address) is an IRI; ``"text"@en``, ``"text"``, ``"5"^^xsd:int``,
     ``42``, ``4.2``, ``1e3``, ``true`` are those literals; any other text is
     text in ``default_language`` (the KB's labels are English). Raises
-    InputError for a prefixed name with an unknown prefix or a bad literal.
+    InputError for a prefixed name with an unknown prefix, or a value that
+    starts like an IRI or a literal (``<``, a quote) and is not one.
 
     >>> parse_term("soft power", {}).language, parse_term("ddkb:x", {"ddkb": "d/"}).iri
     ('en', 'd/x')
@@ -402,16 +403,20 @@ def parse_term(text: str, prefixes: dict[str, str], *, default_language: str = "
     TermText(iri=None, value='4', language=None, datatype='X#int')
     """
     value = text.strip()
+    if re.search(r"[\ud800-\udfff]", value):
+        raise InputError("the value is not valid UTF-8")
     toks = list(tokens(unescape_codepoints(value))) if value else []
     kinds = [t.kind for t in toks]
-    if kinds == ["iri"]:
+    if value.startswith("<"):
+        if kinds != ["iri"]:
+            raise InputError(f"{text}: not an IRI; write <http://...> or a CURIE")
         return TermText(iri=toks[0].text[1:-1])
-    if kinds == ["pname"] and not value.startswith(("http:", "https:", "urn:")):
-        return TermText(iri=_expand(toks[0].text, prefixes, text))
-    if value.startswith(("http://", "https://", "urn:")) and " " not in value:
-        return TermText(iri=value)
-    if kinds and kinds[0] == "string":
+    if value.startswith(('"', "'")):
         return _literal(toks, prefixes, text)
+    if value.startswith(("http://", "https://", "urn:")):
+        return TermText(iri=value)
+    if kinds == ["pname"]:
+        return TermText(iri=_expand(toks[0].text, prefixes, text))
     for pattern, name in _NUMBER_TYPES:
         if pattern.fullmatch(value):
             return TermText(value=value, datatype=_XSD + name)
@@ -430,6 +435,9 @@ def _expand(pname: str, prefixes: dict[str, str], text: str) -> str:
 
 def _literal(toks: list[Token], prefixes: dict[str, str], text: str) -> TermText:
     """A literal from [string], [string, langtag] or [string, ^^, iri|pname] tokens."""
+    if not toks or toks[0].kind != "string":
+        raise InputError(f"{text}: not a literal (is a quote missing?); write \"text\", "
+                         "\"text\"@en or \"value\"^^datatype")
     raw = toks[0].text
     quote = 3 if raw[:3] in ('"""', "'''") else 1
     value = _ECHAR.sub(lambda m: _ECHARS.get(m.group(1), m.group()), raw[quote:-quote])

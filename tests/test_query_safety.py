@@ -393,11 +393,21 @@ def test_cli_param_typed_literals(runner, cli, value):
 
 @pytest.mark.parametrize("value,needle", [("nope:x", "unknown prefix 'nope:'"),
                                           ('"x"@', "not a literal"),
-                                          ('"x"^^', "not a literal")])
+                                          ('"x"^^', "not a literal"),
+                                          ('"soft power', "is a quote missing?"),
+                                          ("<not an iri>", "not an IRI"),
+                                          ("http://e/a b", "not a valid RDF term")])
 def test_cli_param_errors(runner, cli, value, needle):
+    """A value that starts like an IRI or a literal and is not one: an error, not text."""
     res = runner.invoke(cli, ["query", LABELS, "-p", f"l={value}"])
     assert res.exit_code == 2
     assert res.stderr.startswith(f"Error: -p l={value}: ") and needle in res.stderr
+    assert len(res.stderr.splitlines()) == 1
+
+
+def test_cli_param_not_utf8(tmp_path):
+    res = ddkb("query", LABELS, "-p", b"l=caf\xe9", cwd=tmp_path)
+    assert (res.returncode, res.stderr) == (2, "Error: -p l: the value is not valid UTF-8\n")
 
 
 def test_cli_help_documents_params_and_limits(runner, cli):
