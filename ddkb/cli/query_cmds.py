@@ -103,13 +103,13 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--max-memory", type=SizeType(), default="2G", show_default=True,
               help="Stop the query if it needs more memory than this (e.g. 512M, 4G; "
                    "0 or none: no cap).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write the answer to FILE (atomically) instead of standard output.")
 @kb_options
 @click.pass_context
 def query(ctx: click.Context, sparql: str | None, query_file: Path | None, name: str | None,
           params: tuple[str, ...], fmt: str | None, limit: int | None, timeout: float,
-          max_rows: int, max_memory: int | None, output: Path | None, **options) -> None:
+          max_rows: int, max_memory: int | None, output: str | None, **options) -> None:
     """Run a SPARQL query or a named query over the KB.
 
     The query is read-only: SPARQL Update is refused, and SERVICE, FROM and
@@ -162,7 +162,7 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, name:
     if output is not None:
         from ..fileio import write_atomic
 
-        protect = [f.path for f in kb.files] + ([query_file] if query_file else [])
+        protect = [*kb.input_files(), *([query_file] if query_file else [])]
         write_atomic(output, out, protect=protect)
     else:
         echo_output(out)
