@@ -4,9 +4,10 @@ The library never prints and never exits: it raises one of these. The CLI turns
 each into a one-line message on stderr and the exit code named by ``exit_code``:
 
 * 0 -- success
-* 1 -- the command ran but failed or found problems (validation violations, timeout)
+* 1 -- the command ran but failed or found problems (validation violations, a query
+  stopped by its time or memory limit)
 * 2 -- bad usage or bad input (unknown option value, unreadable file, bad SPARQL,
-  unknown concept, refused operation)
+  unknown concept, refused operation, a query that crashes the engine)
 """
 
 from __future__ import annotations
@@ -54,6 +55,14 @@ class AmbiguousConcept(InputError):
 
 class QueryTimeout(DdkbError):
     """A query ran past its time limit and was stopped."""
+
+
+class QueryMemoryExceeded(DdkbError):
+    """A query needed more memory than its cap (``--max-memory``) and was stopped."""
+
+
+class EngineCrashed(InputError):
+    """The query engine died on a query (a signal such as SIGSEGV): hostile or broken input."""
 
 
 class ValidationFailed(DdkbError):

@@ -66,6 +66,9 @@ INFER_MODES = ("rdfs", "owlrl")
 #: Default limits of :meth:`KnowledgeBase.query`.
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_ROWS = 10000
+#: Memory a query may use on top of the loaded KB (bytes): 2 GB lets a handful of
+#: queries run side by side on an ordinary machine.
+DEFAULT_MAX_MEMORY = 2 << 30
 
 
 @dataclass(frozen=True)
@@ -225,16 +228,22 @@ class KnowledgeBase:
     def query(self, sparql: str, *, params: dict[str, Any] | None = None,
               timeout: float | None = DEFAULT_TIMEOUT, limit: int | None = None,
               max_rows: int | None = DEFAULT_MAX_ROWS,
+              max_memory: int | None = DEFAULT_MAX_MEMORY,
               allow_network: bool = False) -> QueryResult:
         """Run a user's SPARQL query safely and read its answer.
 
         * Updates are refused; SERVICE and FROM [NAMED] are refused unless
-          ``allow_network`` (:func:`ddkb.sparql.check_query`).
+          ``allow_network``; a query longer than 1,000,000 characters or
+          nested more than 200 levels deep is refused (:mod:`ddkb.sparql`).
         * ``params`` maps variable names to RDF terms (pyoxigraph terms, or
           strings taken as IRIs); they are bound by substitution, never pasted
           into the text.
-        * ``timeout`` (seconds): evaluation runs in a forked process that is
-          killed when time is up; raises :class:`~ddkb.errors.QueryTimeout`.
+        * The checks and the evaluation run in a forked process (always, so
+          that an engine crash cannot take the caller down):
+          ``timeout`` seconds (None: no limit) and ``max_memory`` bytes
+          (None: no cap) bound it; past them it is killed and
+          :class:`~ddkb.errors.QueryTimeout` or
+          :class:`~ddkb.errors.QueryMemoryExceeded` is raised.
         * ``limit``: keep only the first ``limit`` rows (like SPARQL LIMIT).
         * ``max_rows``: a safety cap; a longer answer is cut and flagged
           ``truncated`` with a ``reason``.
@@ -243,21 +252,37 @@ class KnowledgeBase:
         >>> kb.query("SELECT ?c WHERE { ?c a owl:Class }", limit=2).variables
         ['c']
         """
-        from .sparql import check_query, keywords, run_with_deadline
+        return self._run_query(sparql, params=params, timeout=timeout, limit=limit,
+                               max_rows=max_rows, max_memory=max_memory,
+                               allow_network=allow_network, bundled=False)
 
-        kind = check_query(sparql, allow_network=allow_network)
-        union = "FROM" not in keywords(sparql)  # FROM [NAMED] picks the graphs itself
+    def _run_query(self, sparql: str, *, params: dict[str, Any] | None,
+                   timeout: float | None, limit: int | None, max_rows: int | None,
+                   max_memory: int | None, allow_network: bool, bundled: bool) -> QueryResult:
+        """:meth:`query`; a ``bundled`` (named) query skips the SERVICE/FROM parse.
+
+        A named query is ddkb's own text (its parameters are bound as terms,
+        never pasted in), and the tests check every one with
+        :func:`~ddkb.sparql.check_query`: parsing it again at each run would
+        only cost rdflib's import (most of a second) when its comments say "from".
+        """
+        from .sparql import check_network, prepare_query, run_with_deadline
+
         subs = {k: (ox.NamedNode(v) if isinstance(v, str) else v)
                 for k, v in (params or {}).items()}
         cap = None if max_rows is None else max_rows + 1
         if limit is not None:
             cap = limit if cap is None else min(cap, limit)
 
-        def evaluate() -> QueryResult:
-            return _read_result(self.raw_query(sparql, subs, union=union), kind, cap)
+        def evaluate() -> QueryResult:  # all of it under the limits, even the checks
+            prepared = prepare_query(sparql)
+            # FROM [NAMED] picks the graphs itself; else the default graph is the union
+            union = bundled or check_network(prepared, allow_network=allow_network)
+            return _read_result(self.raw_query(prepared.text, subs, union=union),
+                                prepared.form, cap)
 
         try:
-            result = run_with_deadline(evaluate, timeout)
+            result = run_with_deadline(evaluate, timeout, max_memory=max_memory)
         except DdkbError as err:
             missing = re.search(r"variable \?(\w+) in its SELECT projection", str(err))
             if missing:
@@ -302,12 +327,29 @@ class KnowledgeBase:
                                      f"({param.description or param.kind})")
                 continue
             bound[param.name] = self.param_term(param.kind, value, param.name)
-        result = self.query(named.text, params=bound, **options)
+        limits = {"timeout": DEFAULT_TIMEOUT, "limit": None, "max_rows": DEFAULT_MAX_ROWS,
+                  "max_memory": DEFAULT_MAX_MEMORY, "allow_network": False, **options}
+        result = self._run_query(named.text, params=bound, bundled=True, **limits)
         _sort_list_columns(result, named.list_columns)
         return _drop_empty_columns(result, [p.name for p in named.params if p.name not in bound])
 
-    def param_term(self, kind: str, value: str, name: str = "value") -> Any:
-        """The RDF term for a user-typed parameter ``value`` of the given kind."""
+    def param_term(self, kind: str, value: str, name: str = "value", *,
+                   prefixes: dict[str, str] | None = None) -> Any:
+        """The RDF term for a user-typed parameter ``value`` of the given kind.
+
+        Kinds: ``concept`` and ``class`` (looked up by name), ``iri`` (an IRI
+        or CURIE), ``literal`` (a plain string) and ``term``: the value written
+        as a SPARQL term -- ``<IRI>`` or CURIE (ddkb's prefixes and
+        ``prefixes``), ``"text"@en``, ``"text"``, ``"5"^^xsd:int``, ``42``,
+        ``true`` -- where any other text is English text (``"text"@en``, like
+        the KB's labels). Used for ``-p`` on a plain SPARQL query.
+
+        >>> kb = load()
+        >>> kb.param_term("term", "soft power")
+        <Literal value=soft power language=en>
+        >>> kb.param_term("term", "ddkb:Instrument").value
+        'https://w3id.org/ddkb/Instrument'
+        """
         if kind == "concept":
             return ox.NamedNode(self.lookup(value))
         if kind == "class":
@@ -324,6 +366,8 @@ class KnowledgeBase:
                 return ox.NamedNode(iri)
             except ValueError:
                 raise InputError(f"-p {name}={value}: not an IRI or known CURIE") from None
+        if kind == "term":
+            return _term(value, name, {**PREFIXES, **(prefixes or {})})
         return ox.Literal(value)
 
     # -- concepts -------------------------------------------------------------
@@ -430,6 +474,27 @@ class KnowledgeBase:
         for s, p, o, _ in self.rdflib_dataset().quads((None, None, None, None)):
             g.add((s, p, o))
         return g
+
+
+def _term(value: str, name: str, prefixes: dict[str, str]) -> Any:
+    """A pyoxigraph term for a ``-p`` value written as a SPARQL term (see ``param_term``)."""
+    from .sparql import parse_term
+
+    try:
+        term = parse_term(value, prefixes)
+        if term.iri is not None:
+            if ":" not in term.iri:
+                raise ValueError(term.iri)
+            return ox.NamedNode(term.iri)
+        if term.language:
+            return ox.Literal(term.value, language=term.language)
+        return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype))
+    except InputError as err:
+        message = str(err)
+        raise InputError(f"-p {name}: {message}" if message.startswith("the value")
+                         else f"-p {name}={message}") from None
+    except ValueError as err:
+        raise InputError(f"-p {name}={value}: not a valid RDF term ({err})") from None
 
 
 def _read_result(result: Any, kind: str, cap: int | None) -> QueryResult:

@@ -421,8 +421,6 @@ def test_cli_export_and_align_refuse_an_imported_file_and_its_catalog(cli, runne
     assert temp_files(imports_copy) == [] and temp_files(imports_copy / "ext") == []
 
 
-@pytest.mark.xfail(strict=True, reason="query_cmds builds its own protect list from "
-                   "kb.files, without the catalogs; kb.input_files() has them")
 def test_cli_query_refuses_the_catalog_of_a_data_file(cli, runner, imports_copy):
     catalog = imports_copy / "catalog-v001.xml"
     before = catalog.read_bytes()
@@ -481,11 +479,7 @@ def test_cli_output_errors_are_one_line_exit_2_and_write_nothing(cli, runner, tm
     assert list(locked.iterdir()) == [] and frozen.read_text() == "keep"
 
 
-@pytest.mark.parametrize("command", [
-    pytest.param(c, marks=pytest.mark.xfail(
-        strict=True, reason="query_cmds converts -o with click.Path(path_type=Path), which "
-                            "drops the trailing '/' before write_atomic sees it"))
-    if c[0] == "query" else c for c in COMMANDS_WITH_OUTPUT])
+@pytest.mark.parametrize("command", COMMANDS_WITH_OUTPUT)
 def test_cli_output_ending_in_a_slash_creates_nothing(cli, runner, tmp_path, command):
     result = runner.invoke(cli, [*command, "-o", f"{tmp_path}/newdir/"])
     assert result.exit_code == 2, (result.stderr, result.exception)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ddkb.errors import InputError, RefusedError
-from ddkb.sparql import check_query, keywords, run_with_deadline, syntax_error
+from ddkb.sparql import check_query, keywords, prepare_query, run_with_deadline, syntax_error
 
 
 @pytest.mark.parametrize("text,form", [
@@ -84,3 +84,30 @@ def test_cli_timeout_nan_is_a_usage_error(runner, cli):
     assert res.exit_code == 2 and "positive number of seconds" in res.stderr
     res = runner.invoke(cli, ["query", "ASK { ?s ?p ?o }", "--timeout", "inf"])
     assert res.exit_code == 0 and res.stdout == "true\n"
+
+
+def test_a_carriage_return_ends_a_comment_as_in_the_engine(kb):
+    """The engine ends a comment at \\r too (rdflib does not): the checks must agree with it."""
+    text = "# x\rDROP ALL\nASK { ?s ?p ?o }"
+    with pytest.raises(RefusedError, match="^DROP refused"):
+        check_query(text)
+    with pytest.raises(RefusedError, match="^SERVICE refused"):
+        kb.query("SELECT * WHERE { # x\rSERVICE <http://127.0.0.1:9/> { ?s ?p ?o } \n}")
+    with pytest.raises(InputError, match="line 2, column 4"):  # the engine reads DROPS as code
+        kb.query("# x\rDROPS\nASK { ?s ?p ?o }")
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * WHERE { SERV\u0131CE <http://e/> { } }",   # dotless i upper-cases to I
+    "SELECT * WHERE { \u017fervice <http://e/> { } }",   # long s upper-cases to S
+    r"SELECT * \u005Cu0046ROM <http://e/> WHERE { }",     # an escape left after unescaping
+    r"SELECT * \u0046ROM <http://e/> WHERE { }",
+])
+def test_anything_that_may_spell_service_or_from_goes_to_the_parser(text):
+    assert prepare_query(text).mentions_network
+    with pytest.raises(RefusedError):
+        check_query(text)
+
+
+def test_plain_queries_skip_the_parser():
+    assert not prepare_query("SELECT * WHERE { ?s ?p ?o }").mentions_network
