@@ -54,7 +54,3 @@ class AmbiguousConcept(InputError):
 
 class QueryTimeout(DdkbError):
     """A query ran past its time limit and was stopped."""
-
-
-class ValidationFailed(DdkbError):
-    """Validation found violations (raised only where a caller asks for it)."""
