@@ -125,7 +125,8 @@ def fuzz(name: str, seconds: int, args: argparse.Namespace, work: Path,
     command = [sys.executable, str(HERE / f"fuzz_{name}.py"), str(corpus), *map(str, replay),
                f"-max_total_time={seconds}", f"-timeout={args.hang_seconds}",
                f"-rss_limit_mb={args.rss_mb}", f"-max_len={MAX_LEN}",
-               f"-artifact_prefix={prefix}", "-print_final_stats=1"]
+               f"-artifact_prefix={prefix}", "-print_final_stats=1",
+               f"-dict={HERE / ('rdf.dict' if name == 'load' else 'sparql.dict')}"]
     if args.seed is not None:
         command.append(f"-seed={args.seed}")
     log = artifacts / f"{name}.log"
