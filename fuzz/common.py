@@ -38,10 +38,18 @@ class Finding(Exception):
     """A ddkb error that hides a crash (see :data:`HIDDEN_CRASH`)."""
 
 
-def private_cache() -> str:
-    """Point ddkb's on-disk cache at a fresh temporary folder (the runner removes it)."""
-    folder = os.environ.get("DDKB_FUZZ_CACHE") or tempfile.mkdtemp(prefix="ddkb-fuzz-cache-")
-    os.environ["DDKB_CACHE_DIR"] = folder
+def scratch() -> Path:
+    """A private temporary folder for the harness, with ddkb's on-disk cache inside.
+
+    Under ``fuzz/run.py`` it is the one the runner gives (and removes). Run by
+    hand, it is ``$TMPDIR/ddkb-fuzz-<uid>``, reused by every run (libFuzzer ends
+    the process without Python's exit handlers, so a new folder would be left
+    behind each time; the reused one stays small: one file, one cache entry).
+    """
+    given = os.environ.get("DDKB_FUZZ_SCRATCH")
+    folder = Path(given or Path(tempfile.gettempdir()) / f"ddkb-fuzz-{os.getuid()}")
+    (folder / "cache").mkdir(parents=True, exist_ok=True)
+    os.environ["DDKB_CACHE_DIR"] = str(folder / "cache")
     return folder
 
 

@@ -14,22 +14,20 @@ by hand with libFuzzer flags: ``python fuzz/fuzz_load.py -runs=1 CRASH_FILE``.
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 import atheris
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SUFFIXES, checked, known_patterns, private_cache  # noqa: E402
+from common import SUFFIXES, checked, known_patterns, scratch  # noqa: E402
 
-private_cache()
+WORK = scratch()
 with atheris.instrument_imports(include=["ddkb"]):
     import pyoxigraph as ox
 
     import ddkb
     from ddkb.kb import KnowledgeBase
 
-WORK = Path(tempfile.mkdtemp(prefix="ddkb-fuzz-load-"))
 KNOWN = known_patterns()
 
 

@@ -22,9 +22,9 @@ from pathlib import Path
 import atheris
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import checked, known_patterns, private_cache, split_fields  # noqa: E402
+from common import checked, known_patterns, scratch, split_fields  # noqa: E402
 
-private_cache()
+scratch()
 with atheris.instrument_imports(include=["ddkb"]):
     import ddkb
     from ddkb.cli.query_cmds import _parse_params, _raw_kind

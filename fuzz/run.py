@@ -131,7 +131,7 @@ def fuzz(name: str, seconds: int, args: argparse.Namespace, work: Path,
         command.append(f"-seed={args.seed}")
     log = artifacts / f"{name}.log"
     # every temporary file of the harness lands in ``work``, which is removed at the end
-    env = {**os.environ, "DDKB_FUZZ_CACHE": str(work / f"cache-{name}"), "TMPDIR": str(work),
+    env = {**os.environ, "DDKB_FUZZ_SCRATCH": str(work / f"scratch-{name}"), "TMPDIR": str(work),
            "DDKB_FUZZ_STRICT": "1" if args.strict else "0"}
     print(f"== fuzz {name}: {seconds} s from {seeded} seeds"
           f"{' + ' + ', '.join(str(d.relative_to(REPO)) for d in replay) if replay else ''}",
