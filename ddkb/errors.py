@@ -63,7 +63,3 @@ class QueryMemoryExceeded(DdkbError):
 
 class EngineCrashed(InputError):
     """The query engine died on a query (a signal such as SIGSEGV): hostile or broken input."""
-
-
-class ValidationFailed(DdkbError):
-    """Validation found violations (raised only where a caller asks for it)."""

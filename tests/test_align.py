@@ -188,8 +188,8 @@ def test_cli_align_bad_threshold_and_missing_file(cli, runner, tmp_path):
     assert "nope.ttl" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_real_ddkb_align_subprocess():
-    proc = subprocess.run(["/work/venv/bin/ddkb", "align", str(THESAURUS), "--threshold", "0.95"],
+def test_real_ddkb_align_subprocess(ddkb_exe):
+    proc = subprocess.run([ddkb_exe, "align", str(THESAURUS), "--threshold", "0.95"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     mset = mappings.parse_sssom(proc.stdout, "stdout")

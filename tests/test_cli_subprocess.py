@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import require_module
 
 DDKB = str(Path(sys.executable).with_name("ddkb"))
 REPO = Path(__file__).resolve().parents[1]
@@ -88,7 +89,7 @@ def test_query_path_imports_no_heavy_module(tmp_path):
 
 def test_plain_install_ships_the_data(tmp_path):
     """setup.cfg maps ontology/ and kb/ to ddkb._data.*: a real install must carry them."""
-    pytest.importorskip("wheel", reason="pip needs 'wheel' to build without isolation")
+    require_module("wheel")  # pip needs 'wheel' to build without isolation
     target = tmp_path / "site"
     res = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps",
                           "--no-build-isolation", "--no-compile", "--quiet", "--target",

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from conftest import require_program
+from conftest import missing_external, require_program
 
 import ddkb
 from ddkb.errors import InputError
@@ -193,9 +193,7 @@ def _mermaid_js() -> Path:
                 or REPO / ".ci/node/node_modules/mermaid/dist/mermaid.min.js")
     if not path.is_file():
         message = f"mermaid.min.js not found at {path} (npm install mermaid@11; DDKB_MERMAID_JS)"
-        if os.environ.get("DDKB_REQUIRE_EXTERNAL") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_external(message)
     return path
 
 

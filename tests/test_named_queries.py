@@ -2,58 +2,46 @@
 
 Every ``.rq`` file must parse (header and SPARQL), run with its parameters
 unbound and bound, and give the answers a reader of the seed article expects.
+The answers are asked for as a user asks: ``KnowledgeBase.run_named`` with typed
+values (labels, alt labels, CURIEs, IRIs, plain strings), ``ddkb query -n NAME
+-p k=v`` through Click and through the installed console script.
 """
 
 from __future__ import annotations
 
 import re
 
-import pyoxigraph as ox
 import pytest
 
-from ddkb.errors import InputError
+from ddkb.errors import ConceptNotFound, InputError
 from ddkb.named import NamedQuery, QueryParam, get_query, list_queries, parse_query_file
 from ddkb.namespaces import expand
 from ddkb.sparql import check_query
 
 QUERY_NAMES = [q.name for q in list_queries()]
 
-#: One sample value per parameter, typed the way a user would type it.
-SAMPLES = {
-    "concept": "ddkb:nato",
-    "class": "ddkb:Instrument",
-    "iri": "ddkb:fosters",
-    "literal": "4",
-}
+#: A documented example in a parameter's description: e.g. "joint military exercise".
+EXAMPLE = re.compile(r'"([^"]+)"')
 
 
-def term(kind: str, value: str):
-    """The RDF term a parameter value stands for (concepts given as CURIEs here)."""
-    if kind == "literal":
-        return ox.Literal(value)
-    return ox.NamedNode(expand(value) or value)
+def examples(param: QueryParam) -> list[str]:
+    """The example values a parameter's description gives (what a user would copy)."""
+    return EXAMPLE.findall(param.description)
 
 
 def run(kb, name: str, **params: str) -> list[dict[str, str]]:
-    """Run a named query with CURIE/string parameters; rows as dicts of plain strings."""
-    query = get_query(name)
-    bindings = {k: term(query.param(k).kind, v) for k, v in params.items()}
-    return [{k: v.value for k, v in row.items()} for row in kb.select(query.text, **bindings)]
+    """Run a named query the way a user does -- ``kb.run_named`` with typed values.
+
+    Values go through ``param_term`` (concept labels looked up, CURIEs expanded,
+    literals kept) and the checked query path; rows come back as plain strings.
+    """
+    result = kb.run_named(name, params)
+    assert result.kind == "select" and not result.truncated
+    return [{k: v.value for k, v in row.items()} for row in result.dicts()]
 
 
 def iri(curie: str) -> str:
     return expand(curie)
-
-
-def named_iri(kb, label: str) -> str:
-    return str(kb.lookup(label))
-
-
-def named(kb, label: str) -> str:
-    """The CURIE of the concept a reader calls ``label`` (so tests do not pin minor IRIs)."""
-    from ddkb.namespaces import curie
-
-    return curie(kb.lookup(label))
 
 
 def column(rows: list[dict[str, str]], name: str) -> set[str]:
@@ -141,18 +129,55 @@ def test_named_module_does_not_import_rdflib():
 # -- every query parses and runs ----------------------------------------------------
 
 
+def rows_of(result, drop: set[str]) -> set[tuple[tuple[str, str], ...]]:
+    """Rows as comparable tuples of (variable, value), leaving out the variables ``drop``."""
+    return {tuple(sorted((k, v.value) for k, v in row.items() if k not in drop))
+            for row in result}
+
+
 @pytest.mark.parametrize("name", QUERY_NAMES)
 def test_query_runs_unbound_and_bound(kb, name):
     query = get_query(name)
     assert check_query(query.text) == "select"
     for prefix in re.findall(r"\b([a-z]+):[A-Za-z]", re.sub(r"(?m)^#.*$|<[^>]*>", "", query.text)):
         assert re.search(rf"(?m)^PREFIX {prefix}:", query.text), f"{name}: PREFIX {prefix} missing"
-    # runs with no PREFIX predeclared: the file stands alone in any SPARQL tool
-    list(kb.store.query(query.text, use_default_graph_as_union=True))
-    kb.select(query.text)
-    # every parameter is a projected variable that substitution can bind
-    bindings = {p.name: term(p.kind, SAMPLES[p.kind]) for p in query.params}
-    kb.select(query.text, **bindings)
+    # runs with no PREFIX predeclared: the file stands alone in any SPARQL tool,
+    # with its parameters unbound, and answers what it answers inside ddkb
+    solutions = kb.store.query(query.text, use_default_graph_as_union=True)
+    names = [v.value for v in solutions.variables]
+    alone = [{n: s[n] for n in names if s[n] is not None} for s in solutions]
+    unbound = kb.select(query.text)
+    assert unbound, f"{name}: no rows on the bundled KB"
+    assert rows_of(alone, set()) == rows_of(unbound, set())
+    # bound through the public path, with the first example of every parameter's
+    # description: rows come back, each parameter column holds the value bound,
+    # and binding only narrows the answer (a subset of the unbound rows)
+    given = {p.name: examples(p)[0] for p in query.params}
+    result = kb.run_named(name, given)
+    bound = result.dicts()
+    assert bound, f"{name} {given}: no rows"
+    for param in query.params:
+        want = kb.param_term(param.kind, given[param.name], param.name)
+        if param.name in result.variables:
+            assert {row[param.name] for row in bound} == {want}, param.name
+    drop = {p.name for p in query.params}
+    assert rows_of(bound, drop) <= rows_of(unbound, drop)
+    if query.params:
+        assert len(bound) < len(unbound)
+    else:
+        assert rows_of(bound, set()) == rows_of(unbound, set())
+
+
+@pytest.mark.parametrize("name", QUERY_NAMES)
+def test_every_documented_example_value_gives_rows(kb, name):
+    """Each e.g. "..." in a parameter's description works when typed as is."""
+    query = get_query(name)
+    first = {p.name: examples(p)[0] for p in query.params}
+    for param in query.params:
+        assert examples(param), f"{name}: parameter {param.name} has no example"
+        for value in examples(param):
+            rows = run(kb, name, **{**first, param.name: value})
+            assert rows, f"{name} -p {param.name}={value}: no rows"
 
 
 @pytest.mark.parametrize("name", QUERY_NAMES)
@@ -171,9 +196,17 @@ def test_every_query_orders_its_rows():
 # -- expected answers on the bundled KB ----------------------------------------------
 
 
+#: What the KB says a joint military exercise fosters (kb/, seed article sections).
+JME_FOSTERS = {"conflict resolution", "exchange of best practices", "interoperability",
+               "military alliance", "mutual trust", "mutual understanding",
+               "positive international perceptions", "stability", "strategic partnership",
+               "stronger diplomatic ties"}
+
+
 def test_fosters_joint_military_exercise(kb):
-    rows = run(kb, "fosters", instrument="ddkb:joint-military-exercise")
-    assert iri("ddkb:mutual-trust") in column(rows, "outcome")
+    rows = run(kb, "fosters", instrument="joint military exercise")  # by label
+    assert column(rows, "outcomeLabel") == JME_FOSTERS
+    assert len(rows) == len(JME_FOSTERS)
     assert column(rows, "instrument") == {iri("ddkb:joint-military-exercise")}
     trust = next(r for r in rows if r["outcome"] == iri("ddkb:mutual-trust"))
     assert trust["outcomeLabel"] == "mutual trust"
@@ -181,9 +214,16 @@ def test_fosters_joint_military_exercise(kb):
     assert "https://" not in trust["sections"]
 
 
-def test_fosters_unbound_lists_every_fosters_relation(kb):
-    rows = run(kb, "fosters")
-    assert len(column(rows, "instrument")) > 3
+@pytest.mark.parametrize("typed", [
+    "joint military exercise",  # prefLabel
+    "Joint Exercises",  # an alt label, any case
+    "ddkb:joint-military-exercise",  # CURIE
+    "https://w3id.org/ddkb/joint-military-exercise",  # full IRI
+])
+def test_a_concept_parameter_accepts_label_alt_label_curie_and_iri(kb, typed):
+    rows = run(kb, "fosters", instrument=typed)
+    assert column(rows, "instrument") == {iri("ddkb:joint-military-exercise")}
+    assert column(rows, "outcomeLabel") == JME_FOSTERS
 
 
 def test_instruments_with_families(kb):
@@ -194,8 +234,12 @@ def test_instruments_with_families(kb):
     assert len(column(rows, "class")) >= 5
     # each instrument once: its most specific family
     assert len(by_iri) == len(rows)
-    dialogues = run(kb, "instruments", family="ddkb:Dialogue")
-    assert dialogues and column(dialogues, "class") == {iri("ddkb:Dialogue")}
+    for family in ("Dialogue", "dialogue", "ddkb:Dialogue"):  # a class by label or CURIE
+        dialogues = run(kb, "instruments", family=family)
+        assert column(dialogues, "class") == {iri("ddkb:Dialogue")}
+        assert {"defense dialogue", "military exchange", "information sharing"} <= column(
+            dialogues, "label")
+        assert "joint military exercise" not in column(dialogues, "label")
 
 
 def test_cbms_include_notification_protocols(kb):
@@ -207,24 +251,23 @@ def test_cbms_include_notification_protocols(kb):
 
 
 def test_norms_an_instrument_promotes(kb):
-    rows = run(kb, "norms")
-    assert rows
-    assert all(r["normLabel"] for r in rows)
-    some = rows[0]["instrument"]
-    mine = run(kb, "norms", instrument=some)
-    assert column(mine, "instrument") == {some}
-    dialogue = run(kb, "norms", instrument=named(kb, "defense dialogue"))
-    assert "shared norms" in column(dialogue, "normLabel")
-    nato = run(kb, "norms", instrument=named(kb, "NATO partnership programmes"))
+    dialogue = run(kb, "norms", instrument="defence dialogues")  # an alt label
+    assert column(dialogue, "instrument") == {iri("ddkb:defense-dialogue")}
+    assert column(dialogue, "normLabel") == {"common security standards", "shared norms"}
+    nato = run(kb, "norms", instrument="NATO partnership programmes")
     assert "interoperability standards" in column(nato, "normLabel")
+    assert all(r["normLabel"] for r in nato)
 
 
 def test_risks_and_mitigations(kb):
     rows = run(kb, "risks")
     assert len(column(rows, "risk")) >= 3
     assert column(rows, "mitigation"), "no risk has a mitigation"
-    escalation = run(kb, "risks", risk=named(kb, "accidental escalation"))
-    assert "confidence-building measures" in column(escalation, "mitigationLabel")
+    escalation = run(kb, "risks", risk="inadvertent escalation")  # an alt label
+    assert column(escalation, "riskLabel") == {"accidental escalation"}
+    assert column(escalation, "mitigationLabel") == {
+        "clear protocols", "confidence-building measures", "consistent communication",
+        "diplomatic oversight"}
     assert all(r.get("riskLabel") for r in rows)
 
 
@@ -237,9 +280,11 @@ def test_case_studies_with_actors_regions_instruments_and_status(kb):
     assert any(r.get("instruments") for r in rows)
     statuses = column(rows, "status")
     assert {"not supported", "contradicted"} <= statuses, statuses
-    yatra = next(r for r in rows if r["case"] == named_iri(kb, "India's Defense Yatra"))
+    yatra = next(r for r in rows if r["case"] == iri("ddkb:india-defense-yatra"))
     assert yatra["status"] == "not supported"
     assert "Neighbourhood First" in yatra.get("seeAlso", "")
+    (one,) = run(kb, "case-studies", case="Defence Yatra")
+    assert one == yatra
 
 
 def test_actors_include_admm_plus(kb):
@@ -254,8 +299,17 @@ def test_actors_include_admm_plus(kb):
     assert any(r.get("initiatives") for r in rows)
 
 
+def test_actor_asean_lists_its_ten_members(kb):
+    (asean,) = run(kb, "actors", actor="Association of Southeast Asian Nations")
+    assert asean["label"] == "ASEAN" and asean["kind"] == "intergovernmental organization"
+    assert set(asean["members"].split(" | ")) == {
+        "Brunei", "Cambodia", "Indonesia", "Laos", "Malaysia", "Myanmar", "Philippines",
+        "Singapore", "Thailand", "Vietnam"}
+
+
 def test_linked_nato_both_directions(kb):
-    rows = run(kb, "linked", concept="ddkb:nato")
+    assert run(kb, "linked", concept="OTAN") == run(kb, "linked", concept="ddkb:nato")
+    rows = run(kb, "linked", concept="NATO")
     assert {"in", "out"} <= column(rows, "direction")
     assert all(r["concept"] == iri("ddkb:nato") for r in rows)
     assert "http://www.wikidata.org/entity/Q7184" in column(rows, "other")
@@ -268,8 +322,10 @@ def test_section_claims_by_number_and_by_curie(kb):
     assert column(rows, "title") == {"Building Trust and Transparency in International Security"}
     assert column(rows, "sectionIri") == {iri("src:seed-s04")}
     assert all(r.get("subjectLabel") and r.get("propertyLabel") for r in rows)
-    same = run(kb, "section-claims", section="src:seed-s04")
-    assert column(same, "claim") == column(rows, "claim")
+    for same_section in ("src:seed-s04", "seed-s04", "https://w3id.org/ddkb/source/seed-s04",
+                         "building trust and transparency in international security"):
+        same = run(kb, "section-claims", section=same_section)  # a literal, matched by the query
+        assert column(same, "claim") == column(rows, "claim"), same_section
     assert run(kb, "section-claims", section="no such section") == []
 
 
@@ -310,8 +366,11 @@ def test_unset_optional_parameter_is_not_an_empty_column(kb):
 def test_threats_and_what_addresses_them(kb):
     rows = run(kb, "threats")
     assert rows and column(rows, "addressedBy")
-    cyber = run(kb, "threats", threat=named(kb, "cyber threat"))
+    cyber = run(kb, "threats", threat="cyber threat")
     assert column(cyber, "threatLabel") == {"cyber threat"} and column(cyber, "addressedBy")
+    terrorism = run(kb, "threats", threat="terrorist attacks")  # an alt label
+    assert column(terrorism, "addressedByLabel") == {
+        "defense cooperation", "joint task force", "peacekeeping"}
 
 
 def test_best_practices_and_what_they_recommend(kb):
@@ -333,9 +392,9 @@ def test_security_domains(kb):
 
 
 def test_external_ids_of_nato(kb):
-    rows = run(kb, "external-ids", concept="ddkb:nato")
+    rows = run(kb, "external-ids", concept="https://w3id.org/ddkb/nato")  # a full IRI
     exact = {r["external"] for r in rows if r["match"] == "exact"}
-    assert "http://www.wikidata.org/entity/Q7184" in exact
+    assert exact == {"http://www.wikidata.org/entity/Q7184", "http://dbpedia.org/resource/NATO"}
     assert column(rows, "file") == {"kb/external-links.ttl"}
 
 
@@ -348,7 +407,22 @@ def test_why_joint_military_exercise_fosters_mutual_trust(kb):
     assert row["claimText"] and row["status"]
     assert row["sources"] and "https://" not in row["sources"]
     everything = run(kb, "why", subject="ddkb:joint-military-exercise")
-    assert len(everything) > 1
+    assert len(everything) > len(JME_FOSTERS)
+    assert column(everything, "property") > {iri("ddkb:fosters")}
+
+
+@pytest.mark.parametrize("typed", ["ddkb:fosters", "https://w3id.org/ddkb/fosters",
+                                   "<https://w3id.org/ddkb/fosters>", " ddkb:fosters "])
+def test_an_iri_parameter_accepts_curie_iri_and_angle_brackets(kb, typed):
+    rows = run(kb, "why", subject="joint military exercise", property=typed)
+    assert column(rows, "property") == {iri("ddkb:fosters")}
+    assert column(rows, "objectLabel") == JME_FOSTERS
+
+
+def test_an_iri_parameter_is_taken_as_is_not_looked_up(kb):
+    """An iri parameter names a term exactly: an unknown property gives no rows, no error."""
+    assert run(kb, "why", subject="joint military exercise",
+               property="http://example.org/no-such-property") == []
 
 
 def test_outcomes_ranked(kb):
@@ -392,8 +466,9 @@ def test_concepts_of_a_class(kb):
 def test_regions(kb):
     rows = run(kb, "regions")
     assert any("Asia" in label for label in column(rows, "regionLabel"))
-    asia = run(kb, "regions", region=named(kb, "Asia-Pacific"))
-    assert iri("ddkb:admm-plus") in column(asia, "concept")
+    asia = run(kb, "regions", region="APAC")  # an alt label
+    assert column(asia, "concept") == {iri("ddkb:admm-plus"), iri("ddkb:asean-regional-forum"),
+                                       iri("ddkb:asia-pacific-case-study")}
 
 
 def test_leads_to_mutual_trust(kb):
@@ -410,6 +485,51 @@ def test_status_summary(kb):
                                      "contradicted", "unverified"}
     unverified = next(r for r in rows if r["label"] == "unverified")
     assert int(unverified["claims"]) > 10
+
+
+# -- parameters a user gets wrong (the library) ------------------------------------
+
+
+def test_unknown_parameter_is_refused_naming_the_known_ones(kb):
+    with pytest.raises(InputError) as err:
+        kb.run_named("fosters", {"instrument": "joint military exercise", "nope": "1"})
+    assert str(err.value) == (
+        "named query 'fosters' has no parameter 'nope' (parameters: instrument)")
+
+
+def test_missing_required_parameter_is_refused(kb):
+    with pytest.raises(InputError) as err:
+        kb.run_named("why", {"property": "ddkb:fosters"})
+    assert str(err.value) == ("named query 'why' needs -p subject=VALUE "
+                              '(The subject concept, e.g. "joint military exercise")')
+
+
+def test_unknown_concept_is_refused(kb):
+    with pytest.raises(ConceptNotFound) as err:
+        kb.run_named("fosters", {"instrument": "naval parade"})
+    assert str(err.value) == "no concept called 'naval parade'; try 'ddkb search'"
+
+
+def test_a_class_parameter_takes_only_classes(kb):
+    with pytest.raises(ConceptNotFound, match=r"^no class called 'NATO'"):
+        kb.run_named("concepts", {"class": "NATO"})
+    assert kb.run_named("concepts", {"class": "Actor"}).rows  # a class by its label
+
+
+def test_an_iri_parameter_refuses_a_bare_word(kb):
+    with pytest.raises(InputError) as err:
+        kb.run_named("why", {"subject": "joint military exercise", "property": "fosters"})
+    assert str(err.value) == "-p property=fosters: not an IRI or known CURIE"
+
+
+@pytest.mark.parametrize("hostile", [
+    '4" ) } SELECT * WHERE { ?s ?p ?o } #',
+    "4 } UNION { ?claim ?p ?o",
+    '"4"',
+])
+def test_a_literal_value_is_bound_never_pasted_into_the_query(kb, hostile):
+    """Quotes and braces in a value cannot change the query: it matches no section."""
+    assert run(kb, "section-claims", section=hostile) == []
 
 
 # -- the CLI: ddkb queries / ddkb query -n ------------------------------------------
@@ -486,16 +606,60 @@ def test_cli_unknown_named_query_is_one_line_with_suggestion(cli, runner):
         "Error: unknown named query 'fosterz'; did you mean: fosters?")
 
 
-def test_installed_ddkb_runs_a_named_query():
-    import shutil
-    import subprocess
-    import sys
-    from pathlib import Path
+@pytest.mark.parametrize("args, message", [
+    (["-n", "fosters"],
+     'named query \'fosters\' needs -p instrument=VALUE (The instrument or concept, '
+     'e.g. "joint military exercise")'),
+    (["-n", "fosters", "-p", "instrument=joint exercise", "-p", "nope=1"],
+     "named query 'fosters' has no parameter 'nope' (parameters: instrument)"),
+    (["-n", "fosters", "-p", "instrument"], "-p instrument: expected NAME=VALUE"),
+    (["-n", "fosters", "-p", "instrument=naval parade"],
+     "no concept called 'naval parade'; try 'ddkb search'"),
+    (["-n", "why", "-p", "subject=NATO", "-p", "property=fosters"],
+     "-p property=fosters: not an IRI or known CURIE"),
+])
+def test_cli_bad_parameter_is_exit_2_with_one_line(cli, runner, args, message):
+    result = runner.invoke(cli, ["query", *args])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {message}\n"
+    assert result.stdout == ""
 
-    exe = Path(sys.executable).with_name("ddkb")
-    program = str(exe) if exe.exists() else shutil.which("ddkb")
-    assert program, "the ddkb console script is not installed"
-    out = subprocess.run([program, "query", "-n", "leads-to", "-p", "target=mutual trust",
-                          "--format", "tsv"], capture_output=True, text=True, timeout=120)
+
+def test_cli_named_by_alt_label_csv_rows(cli, runner):
+    import csv
+    import io
+
+    result = runner.invoke(cli, ["query", "-n", "norms", "-p", "instrument=security dialogue",
+                                 "--format", "csv"])
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["instrument"], r["normLabel"]) for r in rows] == [
+        (iri("ddkb:defense-dialogue"), "common security standards"),
+        (iri("ddkb:defense-dialogue"), "shared norms")]
+
+
+def test_installed_ddkb_runs_a_named_query(ddkb_exe, kb):
+    import csv
+    import io
+    import subprocess
+
+    out = subprocess.run([ddkb_exe, "query", "-n", "leads-to", "-p", "target=trust",
+                          "--format", "csv"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert "joint-military-exercise" in out.stdout
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert {r["target"] for r in rows} == {iri("ddkb:mutual-trust")}
+    causes = {(r["causeLabel"], r["relation"]) for r in rows}
+    assert ("joint military exercise", iri("ddkb:fosters")) in causes
+    assert ("transparency", iri("ddkb:contributesTo")) in causes
+    assert len(rows) == len(run(kb, "leads-to", target="mutual trust")) == 30
+
+
+def test_installed_ddkb_refuses_a_missing_parameter_in_one_line(ddkb_exe):
+    import subprocess
+
+    out = subprocess.run([ddkb_exe, "query", "-n", "leads-to"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    assert out.stderr == ("Error: named query 'leads-to' needs -p target=VALUE "
+                          '(The outcome or concept, e.g. "mutual trust")\n')

@@ -373,8 +373,8 @@ def test_cli_help_has_examples(runner, cli):
         assert "Examples:" in res.output and f"ddkb {command}" in res.output
 
 
-def test_real_subprocess_path(data_files):
-    cmd = ["/work/venv/bin/ddkb", *_data_args(data_files), "path", "BH drill", "harbour goodwill"]
+def test_real_subprocess_path(data_files, ddkb_exe):
+    cmd = [ddkb_exe, *_data_args(data_files), "path", "BH drill", "harbour goodwill"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "  harbour trust -contributes to-> harbour stability  (sources: " + STRATEGIC + ")" in (
@@ -443,9 +443,9 @@ def test_bundled_rank_and_clusters(KG):
     assert sum(c.size for c in found) <= len(KG)
 
 
-def test_real_subprocess_clusters_do_not_depend_on_hash_seed(data_files):
+def test_real_subprocess_clusters_do_not_depend_on_hash_seed(data_files, ddkb_exe):
     """Louvain breaks ties by set order; string hashing must not change the answer."""
-    cmd = ["/work/venv/bin/ddkb", "clusters", "--format", "json", *_data_args(data_files)]
+    cmd = [ddkb_exe, "clusters", "--format", "json", *_data_args(data_files)]
     outputs = []
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import require_program
+from conftest import require_module, require_program
 
 import ddkb
 from ddkb import paths
@@ -154,7 +154,7 @@ def test_inference_never_modifies_the_bundled_files():
 
 def _hermit_consistent(graph) -> tuple[bool, str]:
     """Run HermiT (through owlready2) on an rdflib graph; (consistent?, explanation)."""
-    owlready2 = pytest.importorskip("owlready2")
+    owlready2 = require_module("owlready2")
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "kb.nt")
         graph.serialize(path, format="nt", encoding="utf-8")

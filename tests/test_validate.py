@@ -13,7 +13,6 @@ import functools
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -33,8 +32,6 @@ from ddkb.validate import (
 
 FIX = Path(__file__).parent / "fixtures" / "validate"
 GOOD = FIX / "good.ttl"
-#: the installed console script of the Python running the tests (/work/venv/bin/ddkb here)
-DDKB_BIN = str(Path(sys.executable).parent / "ddkb")
 
 CLAIM_ER = "claim:fixture-exercise--inRegion--fixture-region"
 
@@ -346,14 +343,14 @@ def test_cli_bad_data_file_is_one_line_exit_2(runner, cli, tmp_path):
     assert "bad.ttl" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_subprocess_validate_bundled_kb_is_clean():
-    clean = subprocess.run([DDKB_BIN, "validate"], capture_output=True, text=True, timeout=300)
+def test_subprocess_validate_bundled_kb_is_clean(ddkb_exe):
+    clean = subprocess.run([ddkb_exe, "validate"], capture_output=True, text=True, timeout=300)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "conforms: 0 violation(s)" in clean.stdout
 
 
-def test_subprocess_validate_finds_an_orphan():
-    broken = subprocess.run([DDKB_BIN, "validate", "--no-shacl", "--data", str(GOOD),
+def test_subprocess_validate_finds_an_orphan(ddkb_exe):
+    broken = subprocess.run([ddkb_exe, "validate", "--no-shacl", "--data", str(GOOD),
                              "--data", str(FIX / "orphan.ttl")],
                             capture_output=True, text=True, timeout=300)
     assert broken.returncode == 1
