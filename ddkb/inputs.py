@@ -282,6 +282,9 @@ def entity_declarations(path: Path, content: bytes) -> list[_Entity]:
         _feed(parser, content)
     except _RootReached:
         pass
+    except (LookupError, ValueError) as err:  # e.g. encoding="UTF-6", unknown to Python
+        raise DataFileError(f"{path}, line 1: the XML declaration names an encoding that "
+                            f"cannot be read ({err})") from None
     except expat.ExpatError as err:
         if in_doctype[0] or found:
             problem = expat.ErrorString(err.code)

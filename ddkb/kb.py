@@ -268,6 +268,11 @@ class KnowledgeBase:
         """
         from .sparql import check_network, prepare_query, run_with_deadline
 
+        _check_text(sparql, "the query")
+        for key in params or {}:
+            if not _VARIABLE_NAME.match(str(key)):
+                raise InputError(f"-p {key}=...: a parameter name is a SPARQL variable name "
+                                 "without '?' (letters, digits and _), e.g. -p actor=NATO")
         subs = {k: (ox.NamedNode(v) if isinstance(v, str) else v)
                 for k, v in (params or {}).items()}
         cap = None if max_rows is None else max_rows + 1
@@ -350,6 +355,7 @@ class KnowledgeBase:
         >>> kb.param_term("term", "ddkb:Instrument").value
         'https://w3id.org/ddkb/Instrument'
         """
+        _check_text(value, f"-p {name}")
         if kind == "concept":
             return ox.NamedNode(self.lookup(value))
         if kind == "class":
@@ -458,6 +464,7 @@ class KnowledgeBase:
         if self._rdflib_dataset is None:
             import rdflib
 
+            refuse_triple_terms(self, "validation, inference and this export")
             data = self.engine.dump_nquads()
             ds = rdflib.Dataset()
             ds.parse(data=data.decode("utf-8"), format="nquads")
@@ -474,6 +481,20 @@ class KnowledgeBase:
         for s, p, o, _ in self.rdflib_dataset().quads((None, None, None, None)):
             g.add((s, p, o))
         return g
+
+
+_VARIABLE_NAME = re.compile(r"^[A-Za-z_0-9\u00b7\u00c0-\uffff][\w\u00b7\u00c0-\uffff]*$")
+
+
+def _check_text(text: str, what: str) -> None:
+    """Refuse text that cannot be UTF-8 (a byte the shell could not decode, kept as a surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        bad = text[err.start]
+        byte = f"0x{ord(bad) - 0xDC00:02x}" if 0xDC80 <= ord(bad) <= 0xDCFF else repr(bad)
+        raise InputError(f"{what} is not valid UTF-8 text (byte {byte} at character "
+                         f"{err.start + 1})") from None
 
 
 def _term(value: str, name: str, prefixes: dict[str, str]) -> Any:
@@ -629,6 +650,8 @@ def _xml_error_position(content: bytes) -> str:
     except xml.parsers.expat.ExpatError as err:
         problem = xml.parsers.expat.ErrorString(err.code)
         return f"line {err.lineno}, column {err.offset + 1} ({problem})"
+    except (LookupError, ValueError) as err:  # e.g. encoding="UTF-6": unknown to Python
+        return f"line 1 ({err})"
     return ""
 
 
@@ -784,10 +807,37 @@ def _open_named_store(folder: Path, data: Any, infer: str | None) -> KnowledgeBa
     return KnowledgeBase(engine, files, manifest.get("infer"), from_cache=True)
 
 
+def refuse_triple_terms(kb_or_store: Any, needed_by: str) -> None:
+    """Refuse RDF 1.2 triple terms (``<<( s p o )>>``, ``{| |}``), which rdflib cannot read.
+
+    ddkb's SPARQL queries handle them; rdflib (SHACL validation, OWL RL
+    inference, some exports) does not, so those say so in one line naming the
+    file instead of failing inside rdflib.
+    """
+    sparql = ("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o FILTER(isTRIPLE(?o) || isTRIPLE(?s)) } } "
+              "LIMIT 1")
+    if isinstance(kb_or_store, ox.Store):
+        rows = list(kb_or_store.query(sparql))
+        found = rows[0]["g"].value if rows else None
+        name = found
+        if found is not None and found.startswith("file:"):
+            from urllib.parse import unquote, urlparse
+
+            name = unquote(urlparse(found).path)
+    else:
+        rows = kb_or_store.select(sparql)
+        found = rows[0]["g"].value if rows else None
+        name = next((str(f.path) for f in kb_or_store.files if f.graph == found), found)
+    if found is not None:
+        raise InputError(f"{name}: holds RDF 1.2 triple terms, which {needed_by} cannot read "
+                         "(queries can); leave them out of this file")
+
+
 def _add_inferred(store: ox.Store, mode: str) -> None:
     """Add the RDFS/OWL RL closure's new triples in the graph ``INFERRED_GRAPH/mode``."""
     from .reason import inferred_nquads
 
+    refuse_triple_terms(store, f"--infer {mode}")
     try:
         dataset = store.dump(format=ox.RdfFormat.N_QUADS)
         new = inferred_nquads(dataset, mode)

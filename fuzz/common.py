@@ -56,11 +56,15 @@ def scratch() -> Path:
 def check_ddkb_error(err: Exception) -> None:
     """Raise :class:`Finding` unless ``err`` is a proper ddkb error.
 
-    Proper: one line (the CLI prints it as ``Error: ...``) and not a crash of
-    the engine process in disguise.
+    Proper: one line as the CLI prints it (``Error: ...``, control characters
+    the user typed shown as escapes by :func:`ddkb.cli.common.failure`) and
+    not a crash of the engine process in disguise.
     """
+    from ddkb.cli.common import failure
+
     text = str(err)
-    if "\n" in text or "\r" in text:
+    shown = (failure(err) or ("", 0))[0]
+    if "\n" in shown or "\r" in shown:
         raise Finding(f"{type(err).__name__} message is not one line: {text[:300]!r}") from err
     if text.startswith(HIDDEN_CRASH):
         raise Finding(f"{type(err).__name__}: {text[:300]}") from err

@@ -27,9 +27,10 @@ from common import checked, known_patterns, scratch, split_fields  # noqa: E402
 scratch()
 with atheris.instrument_imports(include=["ddkb"]):
     import ddkb
-    from ddkb.cli.query_cmds import _parse_params, _raw_kind
+    from ddkb.cli.query_cmds import _parse_params
     from ddkb.named import list_queries
     from ddkb.results import GRAPH_FORMATS, SELECT_FORMATS, format_result
+    from ddkb.sparql import declared_prefixes
 
 KB = ddkb.load()
 NAMES = [q.name for q in list_queries()]
@@ -46,7 +47,9 @@ def answer(mode: int, text: str):
     """Run the fuzzed query (mode 0: SPARQL, 1: named) and return its QueryResult."""
     if mode == 0:
         sparql, params = split_fields(text, 2)
-        bound = {k: KB.param_term(_raw_kind(v), v, k) for k, v in params_of(params).items()}
+        values = params_of(params)  # bound as `ddkb query -p` binds them on plain SPARQL
+        declared = declared_prefixes(sparql) if values else {}
+        bound = {k: KB.param_term("term", v, k, prefixes=declared) for k, v in values.items()}
         return KB.query(sparql, params=bound, **RUN)
     index, params = split_fields(text, 2)
     name = NAMES[int.from_bytes(index.encode("utf-8", "surrogateescape")[:2] or b"\0",
