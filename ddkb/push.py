@@ -146,8 +146,8 @@ def push(endpoint: RemoteEndpoint, graphs: Sequence[GraphSource | tuple], *,
                                          sum(len(c) for c in item.chunks)))
 
     for graph in sorted(set(old_graphs) - set(new_graphs)):
-        endpoint.delete_graph(graph)
-        report.removed.append(graph)
+        if endpoint.delete_graph(graph):
+            report.removed.append(graph)
         _notify(progress, PushProgress(graph, 0, len(prepared), 0, 0, 0, 0, "remove"))
 
     _write_manifest(endpoint, new_graphs, [], complete=True,

@@ -315,7 +315,7 @@ class RemoteEndpoint:
 
     # -- where to write ---------------------------------------------------------------
     def server_kind(self) -> str:
-        """``virtuoso``, ``oxigraph``, ``fuseki`` or ``other``, from the server's ``Server`` header."""
+        """``virtuoso``, ``oxigraph``, ``fuseki`` or ``other``, from the ``Server`` header."""
         if not self._server:
             self.query("ASK { }", union=False)
         name = self._server.lower()
@@ -326,7 +326,7 @@ class RemoteEndpoint:
         return "other"
 
     def graph_store_url(self) -> str:
-        """The Graph Store HTTP Protocol URL: given, or derived for Virtuoso, Oxigraph and Fuseki."""
+        """The Graph Store Protocol URL: given, or derived for Virtuoso, Oxigraph and Fuseki."""
         if self._graph_store_url is None:
             self._graph_store_url = self._derive("graph store")
         return self._graph_store_url
@@ -435,7 +435,8 @@ class RemoteEndpoint:
         return EndpointError(f"cannot reach the {what} {shown}: {self._sanitise(text)}")
 
     def _sanitise(self, text: str) -> str:
-        """One short printable line with no credential in it."""
+        """One short printable line with no credential in it (terminal escapes dropped)."""
+        text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?", "", str(text))
         text = " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
         if self._credentials:
             for secret in self._credentials[1:]:
@@ -509,7 +510,7 @@ def with_values(sparql: str, substitutions: Mapping[Any, Any], form: str = "sele
     if template is not None:  # CONSTRUCT WHERE { T }: spell out the template
         body = sparql[template[0] + 1:template[1]]
         head = sparql[:template[0]].rstrip()
-        head = head[:len(head) - len("WHERE")] if head.upper().endswith("WHERE") else head
+        head = head[:len(head) - len("WHERE")].rstrip() if head.upper().endswith("WHERE") else head
         return f"{head} {{{body}}} WHERE {{ {block}{body}}}{sparql[template[1] + 1:]}"
     return f"{sparql[:start + 1]} {block}{sparql[start + 1:]}"
 

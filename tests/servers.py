@@ -111,7 +111,7 @@ def _log_tail(log: Path, lines: int = 8) -> str:
 
 def wait_until_answers(query_url: str, process: subprocess.Popen, log: Path,
                        timeout: float = START_TIMEOUT) -> None:
-    """Poll ``ASK {}`` on ``query_url`` until it answers 200; raise ServerStartFailed after ``timeout``."""
+    """Poll ``ASK {}`` on ``query_url`` until it answers; ServerStartFailed after ``timeout``."""
     deadline = time.monotonic() + timeout
     body = urllib.parse.urlencode({"query": "ASK {}"}).encode()
     last = "no answer"
@@ -142,6 +142,7 @@ def _spawn(argv: list[str], folder: Path, log: Path) -> subprocess.Popen:
 def _start(name: str, folder: Path, argv: list[str], query_url: str, **urls: str | None
            ) -> Server:
     """Spawn a server, wait until it answers; on failure stop it and delete ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
     log = folder / "server.log"
     started = time.monotonic()
     process = _spawn(argv, folder, log)
@@ -269,16 +270,25 @@ def start_virtuoso(folder: Path | None = None) -> Server:
     return server
 
 
-def _require(start) -> Iterator[Server]:
-    """Start a server for a fixture: skip if not installed (fail under CI); always stop it."""
+def start_or_skip(start, folder: Path | None = None) -> Server:
+    """``start(folder)``, skipping the test if the server is not installed.
+
+    Under ``DDKB_REQUIRE_EXTERNAL=1`` (CI) a missing server fails instead, like
+    ``conftest.require_program``; a server that does not start always fails.
+    """
     try:
-        server = start()
+        return start(folder)
     except ServerNotAvailable as err:
         if os.environ.get("DDKB_REQUIRE_EXTERNAL") == "1":
             pytest.fail(f"{err} (DDKB_REQUIRE_EXTERNAL=1)")
         pytest.skip(str(err))
     except ServerStartFailed as err:
         pytest.fail(f"{start.__name__}: {err}")
+
+
+def _require(start) -> Iterator[Server]:
+    """Start a server for a fixture (see start_or_skip) and always stop it afterwards."""
+    server = start_or_skip(start)
     try:
         yield server
     finally:
