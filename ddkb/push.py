@@ -4,11 +4,14 @@ One named graph per source file. What a push guarantees:
 
 * **Nothing is sent before everything parses**: every graph is read (and split
   into chunks) first, so a broken file changes nothing on the server.
-* **No half graph is ever visible**: each graph is uploaded in chunks (the first
-  a PUT, the rest POSTs) into a *staging* graph, its triple count is checked,
-  and only then is it swapped in with one SPARQL Update ``MOVE`` (which replaces
-  the old graph). Blank nodes never straddle two chunks (a Graph Store request
-  gives its blank nodes fresh identities), so a chunked graph is the same graph.
+* **No half graph is ever visible**: a graph that fits in one chunk is sent
+  with one Graph Store PUT, which replaces it whole; a bigger one is uploaded
+  in chunks (a PUT, then POSTs) into a *staging* graph and, once that holds
+  every triple, swapped in with one SPARQL Update ``MOVE``. Each graph is
+  replaced whole, one after the other: while a push runs, a reader may see
+  some graphs new and others still old. Blank nodes never straddle two chunks
+  (a Graph Store request gives its blank nodes fresh identities), so a chunked
+  graph is the same graph.
 * **It replaces what it pushed before**: a manifest graph
   (:data:`~ddkb.remote.MANIFEST_GRAPH`) lists the graphs of the last push; graphs
   listed there but no longer among the sources are deleted, so pushing twice
@@ -64,7 +67,11 @@ class GraphSource:
 
 @dataclass(frozen=True)
 class PushProgress:
-    """Where a push is: sent to the ``progress`` callback after each request."""
+    """Where a push is: sent to the ``progress`` callback after each chunk and at each step.
+
+    ``step`` is ``upload`` (after each chunk), ``swap`` (a staged graph moved
+    in place) or ``verify`` (counts checked; the push is done).
+    """
 
     graph: str
     graph_index: int  # 1-based
@@ -73,7 +80,7 @@ class PushProgress:
     chunks: int
     triples_sent: int  # of this graph
     triples: int  # in this graph
-    step: str  # "upload", "swap", "remove", "verify"
+    step: str  # "upload", "swap", "verify"
 
 
 @dataclass
@@ -135,20 +142,20 @@ def push(endpoint: RemoteEndpoint, graphs: Sequence[GraphSource | tuple], *,
 
     old_graphs, old_staging = _read_manifest(endpoint)
     new_graphs = [p.graph for p in prepared]
+    staging = {p.staging for p in prepared if len(p.chunks) > 1}
     _write_manifest(endpoint, sorted(set(old_graphs) | set(new_graphs)),
-                    sorted({p.staging for p in prepared} | set(old_staging)), complete=False)
-    for leftover in sorted(set(old_staging) - {p.staging for p in prepared}):
+                    sorted(staging | set(old_staging)), complete=False)
+    for leftover in sorted(set(old_staging) - staging):  # from an interrupted push
         endpoint.delete_graph(leftover)
 
     for index, item in enumerate(prepared, start=1):
         _upload(endpoint, item, index, len(prepared), progress)
         report.graphs.append(PushedGraph(item.graph, item.triples, len(item.chunks),
                                          sum(len(c) for c in item.chunks)))
-
-    for graph in sorted(set(old_graphs) - set(new_graphs)):
-        if endpoint.delete_graph(graph):
-            report.removed.append(graph)
-        _notify(progress, PushProgress(graph, 0, len(prepared), 0, 0, 0, 0, "remove"))
+    gone = sorted(set(old_graphs) - set(new_graphs))
+    if gone:
+        report.removed = [g for g, n in endpoint.counts(gone).items() if n]
+        endpoint.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in gone))
 
     _write_manifest(endpoint, new_graphs, [], complete=True,
                     counts={p.graph: p.triples for p in prepared})
@@ -247,27 +254,36 @@ def _chunks(triples: list[Any], size: int) -> Iterable[list[Any]]:
 
 def _upload(endpoint: RemoteEndpoint, item: _Prepared, index: int, total: int,
             progress: Callable[[PushProgress], None] | None) -> None:
-    """Chunks into the staging graph, check its count, then MOVE it over the real graph."""
+    """Replace one graph on the server, never leaving a part of it visible.
+
+    A graph of one chunk is one Graph Store PUT, which replaces the graph as a
+    whole. A longer one goes into its staging graph (a PUT, then POSTs); when
+    the staging graph holds every triple, one SPARQL Update ``MOVE`` puts it in
+    place of the old graph (a MOVE copies every triple, so it is used only where
+    needed: on Oxigraph server it costs about as much as the upload).
+    """
+    if not item.chunks:
+        endpoint.delete_graph(item.graph)
+        _notify(progress, PushProgress(item.graph, index, total, 0, 0, 0, 0, "upload"))
+        return
+    target = item.graph if len(item.chunks) == 1 else item.staging
     sent = 0
     for number, chunk in enumerate(item.chunks, start=1):
         if number == 1:
-            endpoint.put_graph(item.staging, chunk)
+            endpoint.put_graph(target, chunk)
         else:
-            endpoint.post_graph(item.staging, chunk)
+            endpoint.post_graph(target, chunk)
         sent += chunk.count(b"\n")
         _notify(progress, PushProgress(item.graph, index, total, number, len(item.chunks),
                                        sent, item.triples, "upload"))
-    if item.triples == 0:
-        endpoint.delete_graph(item.staging)
-        endpoint.update(f"DROP SILENT GRAPH <{item.graph}>")
-    else:
+    if target == item.staging:
         staged = endpoint.count(item.staging)
         if staged != item.triples:
             raise EndpointError(f"the server holds {staged} triples of {item.graph} after the "
                                 f"upload, not {item.triples}; the old graph was kept")
         endpoint.update(f"MOVE <{item.staging}> TO <{item.graph}>")
-    _notify(progress, PushProgress(item.graph, index, total, 0, len(item.chunks), sent,
-                                   item.triples, "swap"))
+        _notify(progress, PushProgress(item.graph, index, total, 0, len(item.chunks), sent,
+                                       item.triples, "swap"))
 
 
 def _verify(endpoint: RemoteEndpoint, prepared: list[_Prepared],

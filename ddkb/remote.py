@@ -377,6 +377,7 @@ class RemoteEndpoint:
         limit = self.timeout if timeout is None else timeout
         shown = _describe(url)
         for attempt in range(self.retries + 1):
+            self._reset_auth_handlers()
             request = urllib.request.Request(url, data=data, method=method, headers={
                 "User-Agent": "ddkb", **headers})
             self.requests += 1
@@ -395,6 +396,19 @@ class RemoteEndpoint:
             except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
                 raise self._network_error(err, shown, what, limit) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _reset_auth_handlers(self) -> None:
+        """Start the digest handler's retry count afresh for each request.
+
+        urllib counts failed digest rounds across requests whenever an
+        authenticated request ends in another error (a 404 from deleting a
+        missing graph), and after five of them refuses every later request
+        with "digest auth failed".
+        """
+        for handler in self._opener.handlers:
+            reset = getattr(handler, "reset_retry_count", None)
+            if reset is not None:
+                reset()
 
     def _open(self, request: urllib.request.Request, limit: float, shown: str,
               what: str) -> tuple[int, str, bytes]:
