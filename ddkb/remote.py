@@ -196,9 +196,14 @@ class RemoteEndpoint:
             for graph in self.dataset() or ():
                 fields += [("default-graph-uri", graph), ("named-graph-uri", graph)]
         accept = _ACCEPT_RESULTS if form in ("select", "ask") else _ACCEPT_GRAPH
-        status, ctype, body = self._send("POST", self.url, _form(fields), {
+        status, ctype, body, headers = self._send("POST", self.url, _form(fields), {
             "Content-Type": "application/x-www-form-urlencoded", "Accept": accept},
             what="SPARQL endpoint", timeout=timeout)
+        cut = headers.get("X-SPARQL-MaxRows")
+        if cut:  # Virtuoso's ResultSetMaxRows: the answer is silently incomplete
+            raise EndpointError(f"the SPARQL endpoint {_describe(self.url)} cut its answer at "
+                                f"{self._sanitise(cut)} rows (a limit of the server: Virtuoso's "
+                                "ResultSetMaxRows); ask for fewer rows with LIMIT")
         return self._read_answer(ctype, body, form)
 
     def update(self, sparql: str) -> None:
@@ -372,8 +377,8 @@ class RemoteEndpoint:
         return urllib.request.build_opener(*handlers)
 
     def _send(self, method: str, url: str, data: bytes | None, headers: dict[str, str], *,
-              what: str, timeout: float | None = None) -> tuple[int, str, bytes]:
-        """Send one request (retrying 503/429); return (status, content type, body)."""
+              what: str, timeout: float | None = None) -> tuple[int, str, bytes, Any]:
+        """Send one request (retrying 503/429); return (status, content type, body, headers)."""
         limit = self.timeout if timeout is None else timeout
         shown = _describe(url)
         for attempt in range(self.retries + 1):
@@ -411,13 +416,13 @@ class RemoteEndpoint:
                 reset()
 
     def _open(self, request: urllib.request.Request, limit: float, shown: str,
-              what: str) -> tuple[int, str, bytes]:
+              what: str) -> tuple[int, str, bytes, Any]:
         deadline = time.monotonic() + limit
         with self._opener.open(request, timeout=limit) as answer:
             self._server = answer.headers.get("Server", "") or self._server
             ctype = answer.headers.get("Content-Type", "") or ""
             body = _read_capped(answer, self.max_response_bytes, deadline, shown, what, limit)
-            return answer.status, ctype, body
+            return answer.status, ctype, body, answer.headers
 
     def _http_error(self, status: int, reason: str, headers: Any, body: bytes, shown: str,
                     what: str) -> EndpointError:

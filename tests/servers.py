@@ -217,7 +217,8 @@ _VIRTUOSO_SETTINGS = {
 }
 
 
-def virtuoso_ini(template: str, folder: Path, sql_port: int, http_port: int) -> str:
+def virtuoso_ini(template: str, folder: Path, sql_port: int, http_port: int,
+                 settings: dict[tuple[str, str], str] | None = None) -> str:
     """The packaged virtuoso.ini with its files in ``folder`` and its ports on 127.0.0.1.
 
     A line-by-line rewrite (the file repeats keys, which configparser refuses).
@@ -225,7 +226,7 @@ def virtuoso_ini(template: str, folder: Path, sql_port: int, http_port: int) -> 
     file fails loudly instead of starting a server on the system database.
     """
     values = {key: value.format(dir=folder, sql=sql_port, http=http_port)
-              for key, value in _VIRTUOSO_SETTINGS.items()}
+              for key, value in {**_VIRTUOSO_SETTINGS, **(settings or {})}.items()}
     seen: set[tuple[str, str]] = set()
     section = ""
     out = []
@@ -247,21 +248,24 @@ def virtuoso_ini(template: str, folder: Path, sql_port: int, http_port: int) -> 
     return "\n".join(out) + "\n"
 
 
-def start_virtuoso(folder: Path | None = None) -> Server:
+def start_virtuoso(folder: Path | None = None,
+                   settings: dict[tuple[str, str], str] | None = None) -> Server:
     """Start Virtuoso 7 (``virtuoso-t +foreground``) on free loopback ports with a new database.
 
     Its SPARQL endpoint is ``/sparql`` (read-only for anonymous users), its
     Graph Store endpoint with digest authentication ``/sparql-graph-crud-auth``
-    (user ``dba``, password ``dba`` in a fresh database).
+    (user ``dba``, password ``dba`` in a fresh database). ``settings`` changes
+    more keys of the ini file: ``{("SPARQL", "ResultSetMaxRows"): "5"}``.
     """
     program = virtuoso_program()
     folder = Path(folder or tempfile.mkdtemp(prefix="ddkb-virtuoso-"))
+    folder.mkdir(parents=True, exist_ok=True)
     sql_port, http_port = free_port(), free_port()
     while http_port == sql_port:
         http_port = free_port()
     ini = folder / "virtuoso.ini"
     ini.write_text(virtuoso_ini(VIRTUOSO_INI.read_text(encoding="utf-8"), folder,
-                                sql_port, http_port), encoding="utf-8")
+                                sql_port, http_port, settings), encoding="utf-8")
     base = f"http://127.0.0.1:{http_port}"
     server = _start("virtuoso", folder, [program, "+foreground", "+configfile", str(ini)],
                     f"{base}/sparql", graph_store_url=f"{base}/sparql-graph-crud-auth",

@@ -646,3 +646,23 @@ def test_many_failed_deletes_do_not_wear_out_digest_auth(virtuoso_server):
     assert [endpoint.delete_graph(f"urn:ddkb-test:missing-{i}") for i in range(8)] == [False] * 8
     endpoint.put_graph("urn:ddkb-test:after", b"<urn:a> <urn:b> <urn:c> .\n")
     assert endpoint.delete_graph("urn:ddkb-test:after")
+
+
+def test_an_answer_the_server_cut_short_is_refused(tmp_path):
+    """Virtuoso silently stops at ResultSetMaxRows (10000 by default); ddkb says so."""
+    from servers import start_virtuoso
+
+    server = start_or_skip(lambda folder: start_virtuoso(folder, settings={
+        ("SPARQL", "ResultSetMaxRows"): "5"}), tmp_path / "virtuoso")
+    try:
+        endpoint = RemoteEndpoint(server.query_url, auth=server.auth)
+        push(endpoint, [GraphSource("urn:g", "".join(
+            f"<urn:s{i}> <urn:p> {i} .\n" for i in range(9)).encode(), "turtle")])
+        assert len(list(endpoint.query("SELECT ?s WHERE { ?s <urn:p> ?o } LIMIT 4"))) == 4
+        with pytest.raises(EndpointError) as caught:
+            endpoint.query("SELECT ?s WHERE { ?s <urn:p> ?o }")
+    finally:
+        server.stop()
+    assert str(caught.value) == (f"the SPARQL endpoint {server.query_url} cut its answer at 5 "
+                                 "rows (a limit of the server: Virtuoso's ResultSetMaxRows); "
+                                 "ask for fewer rows with LIMIT")
