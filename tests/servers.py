@@ -132,11 +132,23 @@ def wait_until_answers(query_url: str, process: subprocess.Popen, log: Path,
                             f"{_log_tail(log)}")
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the test process dies (Linux), so a
+    killed pytest leaves no server behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _spawn(argv: list[str], folder: Path, log: Path) -> subprocess.Popen:
     """Start ``argv`` in its own process group (so stop_process reaches its children)."""
     with open(log, "wb") as out:
         return subprocess.Popen(argv, cwd=folder, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
 
 
 def _start(name: str, folder: Path, argv: list[str], query_url: str, **urls: str | None
@@ -312,6 +324,7 @@ def virtuoso_server() -> Iterator[Server]:
 
 
 if __name__ == "__main__":  # pragma: no cover - a manual helper
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop them on kill too
     servers = [start_oxigraph(), start_virtuoso()]
     try:
         for s in servers:
