@@ -37,7 +37,8 @@ def main() -> int:
     args = parser.parse_args()
 
     import servers
-    from test_remote import _bindings, _rows, bundled_sources, named_cases
+    from servers import bundled_sources
+    from test_remote import _bindings, _rows, named_cases
 
     import ddkb
     from ddkb.errors import DdkbError

@@ -65,4 +65,4 @@ def fixtures_dir() -> Path:
 
 
 # Real SPARQL servers (Oxigraph server, Virtuoso 7) started on free loopback ports.
-from servers import oxigraph_server, virtuoso_server  # noqa: E402, F401
+from servers import oxigraph_kb, oxigraph_server, virtuoso_kb, virtuoso_server  # noqa: E402, F401

@@ -1,8 +1,12 @@
 """Real SPARQL servers for the tests: Oxigraph server and Virtuoso Open Source 7.
 
-A pytest plugin (``pytest_plugins = ["tests.servers"]`` in ``tests/conftest.py``)
-with two session-scoped fixtures, ``oxigraph_server`` and ``virtuoso_server``.
-Each starts the real server on free loopback ports in a throwaway folder, waits
+Session-scoped pytest fixtures, imported by ``tests/conftest.py``:
+
+* ``oxigraph_server``, ``virtuoso_server`` -- a running, empty server (:class:`Server`);
+* ``oxigraph_kb``, ``virtuoso_kb`` -- a ``ddkb.remote.RemoteEndpoint`` on that server
+  after the bundled KB was pushed to it (once per session).
+
+Each server fixture starts the real server on free loopback ports in a throwaway folder, waits
 (bounded) until its SPARQL endpoint answers, yields a :class:`Server` and, at the
 end of the session -- also when the start failed -- stops the process and
 deletes the folder.
@@ -321,6 +325,42 @@ def oxigraph_server() -> Iterator[Server]:
 def virtuoso_server() -> Iterator[Server]:
     """A running Virtuoso 7 (default graph = union of all graphs, digest auth for writes)."""
     yield from _require(start_virtuoso)
+
+
+def bundled_sources() -> list:
+    """The bundled KB as ``ddkb.push`` sources: one graph per file, named as ``ddkb.load`` does."""
+    from ddkb import paths
+    from ddkb.kb import FORMATS_BY_SUFFIX
+    from ddkb.push import GraphSource
+
+    return [GraphSource(paths.graph_name_for(p), p.read_bytes(), FORMATS_BY_SUFFIX[p.suffix],
+                        p.resolve().as_uri(), p.name)
+            for p in paths.bundled_rdf_files()]
+
+
+def push_bundled_kb(server: Server):
+    """A ``RemoteEndpoint`` on ``server`` after pushing the bundled KB to it."""
+    from ddkb.push import push
+    from ddkb.remote import RemoteEndpoint
+
+    endpoint = RemoteEndpoint(server.query_url, auth=server.auth)
+    push(endpoint, bundled_sources())
+    return endpoint
+
+
+@pytest.fixture(scope="session")
+def oxigraph_kb(oxigraph_server):
+    """A ``RemoteEndpoint`` on the session's Oxigraph server, holding the bundled KB.
+
+    A test that pushes something else must push the bundled KB back at its end.
+    """
+    return push_bundled_kb(oxigraph_server)
+
+
+@pytest.fixture(scope="session")
+def virtuoso_kb(virtuoso_server):
+    """A ``RemoteEndpoint`` on the session's Virtuoso, holding the bundled KB (see oxigraph_kb)."""
+    return push_bundled_kb(virtuoso_server)
 
 
 if __name__ == "__main__":  # pragma: no cover - a manual helper
