@@ -188,6 +188,8 @@ class RemoteEndpoint:
         """
         from .sparql import check_query
 
+        if timeout is not None and not timeout > 0:  # also NaN
+            raise InputError(f"the timeout must be a positive number of seconds, not {timeout!r}")
         form = check_query(sparql, allow_network=True)  # refuses updates
         text = with_prefixes(sparql, prefixes or {})
         if substitutions:

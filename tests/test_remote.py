@@ -564,6 +564,14 @@ def test_queries_that_write_are_refused_before_sending():
     assert endpoint.requests == 0
 
 
+@pytest.mark.parametrize("timeout", [0, -1, float("nan")])
+def test_bad_timeouts_are_input_errors(timeout):
+    with pytest.raises(InputError, match="positive number of seconds"):
+        RemoteEndpoint("http://127.0.0.1:9/sparql", timeout=timeout)
+    with pytest.raises(InputError, match="positive number of seconds"):
+        RemoteEndpoint("http://127.0.0.1:9/sparql").query("ASK {}", timeout=timeout)
+
+
 @pytest.mark.parametrize("url", ["ftp://host/sparql", "not a url", "http://:80/x"])
 def test_bad_endpoint_urls_are_input_errors(url):
     with pytest.raises(InputError, match="URL"):
