@@ -53,6 +53,12 @@ class AmbiguousConcept(InputError):
         self.candidates = candidates or []
 
 
+class EndpointError(DdkbError):
+    """A remote SPARQL endpoint is unreachable, refused a request or sent no usable answer."""
+
+    exit_code = 2
+
+
 class QueryTimeout(DdkbError):
     """A query ran past its time limit and was stopped."""
 

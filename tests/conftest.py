@@ -139,3 +139,7 @@ def cli():
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+# Real SPARQL servers (Oxigraph server, Virtuoso 7) started on free loopback ports.
+from servers import oxigraph_kb, oxigraph_server, virtuoso_kb, virtuoso_server  # noqa: E402, F401
