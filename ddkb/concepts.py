@@ -112,29 +112,34 @@ def _section_titles(kb, iris: list[str]) -> list[str]:
     return out
 
 
-_RELATIONS = """
-SELECT ?c ?dir ?p ?o ?claim ?text ?status ?corr ?evid ?sec ?g WHERE {
-  { GRAPH ?g { ?c ?p ?o } BIND("out" AS ?dir) BIND(?c AS ?subj) BIND(?o AS ?obj) }
-  UNION
-  { GRAPH ?g { ?o ?p ?c } FILTER(isIRI(?o)) BIND("in" AS ?dir) BIND(?o AS ?subj) BIND(?c AS ?obj) }
+_CLAIM_OF = """
   OPTIONAL {
-    ?claim ddkb:claimSubject ?subj ; ddkb:claimPredicate ?p ; ddkb:claimObject ?obj .
+    ?claim ddkb:claimSubject SUBJ ; ddkb:claimPredicate ?p ; ddkb:claimObject OBJ .
     OPTIONAL { ?claim ddkb:claimText ?text }
     OPTIONAL { ?claim ddkb:verificationStatus ?status }
     OPTIONAL { ?claim ddkb:correction ?corr }
     OPTIONAL { ?claim ddkb:evidence ?evid }
     OPTIONAL { ?claim dcterms:source ?sec }
-  }
-}"""
+  }"""
+_SELECTED = "SELECT ?c ?p ?o ?claim ?text ?status ?corr ?evid ?sec ?g WHERE {"
+#: A concept's statements and the statements about it, each with its claim. Two
+#: queries, not one UNION: Virtuoso 7 cannot compile a UNION that BINDs the direction.
+_RELATIONS = {
+    "out": _SELECTED + " GRAPH ?g { ?c ?p ?o } "
+    + _CLAIM_OF.replace("SUBJ", "?c").replace("OBJ", "?o") + "}",
+    "in": _SELECTED + " GRAPH ?g { ?o ?p ?c } FILTER(isIRI(?o)) "
+    + _CLAIM_OF.replace("SUBJ", "?o").replace("OBJ", "?c") + "}",
+}
 
 
 def _relations(kb, iri: str) -> list[Relation]:
     found: dict[tuple, Relation] = {}
     graphs: dict[tuple, set[str]] = defaultdict(set)
     sections: dict[tuple, list[str]] = defaultdict(list)
-    for row in _one(kb, _RELATIONS, iri):
+    rows = [(direction, row) for direction, sparql in _RELATIONS.items()
+            for row in _one(kb, sparql, iri)]
+    for direction, row in rows:
         prop = row["p"].value
-        direction = row["dir"].value
         if (direction == "out" and prop in _CARD_PROPS) or (
                 direction == "in" and prop in _CLAIM_PROPS | {DCTERMS + "source"}):
             continue

@@ -35,7 +35,7 @@ from .inputs import (
     parse_size,
     read_rdf,
 )
-from .namespaces import INFERRED_GRAPH, PREFIXES
+from .namespaces import GRAPH, INFERRED_GRAPH, PREFIXES
 
 FORMATS_BY_SUFFIX = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -287,7 +287,10 @@ class KnowledgeBase:
                                 prepared.form, cap)
 
         try:
-            result = run_with_deadline(evaluate, timeout, max_memory=max_memory)
+            if self.engine.kind == "remote":  # the server does the work; its client has a limit
+                result = self.engine.with_timeout(timeout, evaluate)
+            else:
+                result = run_with_deadline(evaluate, timeout, max_memory=max_memory)
         except DdkbError as err:
             missing = re.search(r"variable \?(\w+) in its SELECT projection", str(err))
             if missing:
@@ -709,7 +712,7 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
          max_literal_size: int | str = DEFAULT_MAX_LITERAL_SIZE,
          max_jsonld_depth: int = DEFAULT_MAX_JSONLD_DEPTH,
          allow_entities: bool = False, progress: Any = None,
-         store: str | Path | None = None) -> KnowledgeBase:
+         store: str | Path | None = None, endpoint: str | Any = None) -> KnowledgeBase:
     """Load the bundled ontology and KB plus the user's ``data`` files.
 
     Each file goes to its own named graph (bundled: ``https://w3id.org/ddkb/graph/<path>``;
@@ -745,6 +748,8 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
         raise InputError(f"unknown inference mode '{infer}' (known: none, rdfs, owlrl)")
     if store is not None:
         return _open_named_store(Path(store), data, infer)
+    if endpoint is not None:
+        return _open_endpoint(endpoint, data, infer)
     limits = Limits(parse_size(max_input_size, "--max-input-size"),
                     parse_size(max_literal_size, "--max-literal-size"),
                     max_jsonld_depth, bool(allow_entities))
@@ -787,6 +792,24 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
         kb = KnowledgeBase(engine, files, infer, meta.get("warnings") or [], from_cache=cached)
     kb.limits = limits
     return kb
+
+
+def _open_endpoint(endpoint: Any, data: Any, infer: str | None) -> KnowledgeBase:
+    """A KnowledgeBase whose every query goes to a SPARQL 1.1 endpoint."""
+    from .remote import RemoteEndpoint
+    from .store import RemoteEngine
+
+    if data:
+        raise InputError("--data cannot be combined with --endpoint; upload the files to the "
+                         "server once with 'ddkb push --endpoint URL --data FILE...'")
+    if infer is not None:
+        raise InputError("--infer cannot be combined with --endpoint; push an inferred KB "
+                         "with 'ddkb push --endpoint URL --infer MODE'")
+    if not isinstance(endpoint, RemoteEndpoint):
+        endpoint = RemoteEndpoint.from_env(str(endpoint))
+    engine = RemoteEngine(endpoint)
+    files = [SourceFile(Path(g), g, g.startswith(GRAPH)) for g in engine.graphs()]
+    return KnowledgeBase(engine, files, None)
 
 
 def _open_named_store(folder: Path, data: Any, infer: str | None) -> KnowledgeBase:

@@ -74,21 +74,21 @@ _CONCEPT_PATTERN = """
     FILTER NOT EXISTS { ?c skos:inScheme ddkb:verification-scheme }
 """.replace("EXCLUDED", " ".join(EXCLUDED_TYPES))
 
-_NODE_QUERY = """
-SELECT DISTINCT ?c ?k ?v ?g WHERE {
-  { SELECT DISTINCT ?c WHERE { CONCEPT } }
-  {
-    { ?c skos:prefLabel ?v BIND("pref" AS ?k) }
-    UNION { ?c rdfs:label ?v BIND("label" AS ?k) }
-    UNION { ?c skos:altLabel ?v BIND("alt" AS ?k) }
-    UNION { ?c skos:definition ?v BIND("def" AS ?k) }
-    UNION { ?c a ?v FILTER(isIRI(?v)) BIND("type" AS ?k) }
-    UNION { ?c dcterms:source ?v FILTER(isIRI(?v)) BIND("source" AS ?k) }
-    UNION { ?c ddkb:verificationStatus ?v BIND("status" AS ?k) }
-    UNION { GRAPH ?g { ?c skos:prefLabel|rdfs:label ?x } BIND("graph" AS ?k) }
-  }
+#: What is read about each concept: kind -> a graph pattern binding ?v (or ?g) for ?c.
+#: One small query per kind (not one UNION of them all): some servers (Virtuoso 7)
+#: fail to compile a UNION whose branches BIND constants next to FILTERs.
+_NODE_PARTS = {
+    "pref": "?c skos:prefLabel ?v",
+    "label": "?c rdfs:label ?v",
+    "alt": "?c skos:altLabel ?v",
+    "def": "?c skos:definition ?v",
+    "type": "?c a ?v FILTER(isIRI(?v))",
+    "source": "?c dcterms:source ?v FILTER(isIRI(?v))",
+    "status": "?c ddkb:verificationStatus ?v",
+    "graph": "GRAPH ?g { ?c skos:prefLabel|rdfs:label ?x }",
 }
-""".replace("CONCEPT", _CONCEPT_PATTERN)
+_CONCEPTS_QUERY = "SELECT DISTINCT ?c WHERE { RESTRICT CONCEPT }".replace("CONCEPT",
+                                                                        _CONCEPT_PATTERN)
 
 _EDGE_QUERY = """
 SELECT DISTINCT ?s ?p ?o ?sec WHERE {
@@ -102,19 +102,17 @@ SELECT DISTINCT ?s ?p ?o ?sec WHERE {
 }
 """
 
-_VOCAB_QUERY = """
-SELECT DISTINCT ?x ?k ?v WHERE {
-  { ?x rdfs:subClassOf ?v FILTER(isIRI(?x) && isIRI(?v)) BIND("sub" AS ?k) }
-  UNION { ?x a owl:Class FILTER(isIRI(?x)) BIND("class" AS ?k) BIND("" AS ?v) }
-  UNION { ?x a owl:ObjectProperty FILTER(isIRI(?x)) BIND("prop" AS ?k) BIND("" AS ?v) }
-  UNION { ?x a owl:ObjectProperty . ?x rdfs:label ?v BIND("plabel" AS ?k) }
-  UNION { ?x a owl:Class . ?x rdfs:label|skos:prefLabel ?v BIND("clabel" AS ?k) }
-  UNION { ?x dcterms:title ?v FILTER EXISTS { ?s dcterms:source ?x } BIND("title" AS ?k) }
-  UNION { ?x ddkb:sectionNumber ?v FILTER EXISTS { ?s dcterms:source ?x } BIND("secnum" AS ?k) }
-  UNION { ?st a ddkb:VerificationStatus . BIND(?st AS ?x) ?x skos:prefLabel ?v
-          BIND("stlabel" AS ?k) }
+#: The vocabulary read for a projection: kind -> pattern binding ?x (and ?v).
+_VOCAB_PARTS = {
+    "sub": "?x rdfs:subClassOf ?v FILTER(isIRI(?x) && isIRI(?v))",
+    "class": "?x a owl:Class FILTER(isIRI(?x))",
+    "prop": "?x a owl:ObjectProperty FILTER(isIRI(?x))",
+    "plabel": "?x a owl:ObjectProperty . ?x rdfs:label ?v",
+    "clabel": "?x a owl:Class . ?x rdfs:label|skos:prefLabel ?v",
+    "title": "?x dcterms:title ?v FILTER EXISTS { ?s dcterms:source ?x }",
+    "secnum": "?x ddkb:sectionNumber ?v FILTER EXISTS { ?s dcterms:source ?x }",
+    "stlabel": "?x a ddkb:VerificationStatus ; skos:prefLabel ?v",
 }
-"""
 
 
 # -- small helpers --------------------------------------------------------------
@@ -183,28 +181,35 @@ class Vocabulary:
 
 def _read_vocabulary(kb: KnowledgeBase, include_inferred: bool) -> Vocabulary:
     voc = Vocabulary()
-    for row in _rows(kb, _VOCAB_QUERY, include_inferred):
-        x, k, v = _value(row["x"]), _value(row["k"]), row.get("v")
-        if k == "sub":
-            voc.supers[x].add(_value(v))
-        elif k == "class":
-            voc.classes.add(x)
-        elif k == "prop":
-            voc.properties.add(x)
-        elif k == "plabel":
-            voc.property_labels[x].append(v)
-        elif k == "clabel":
-            voc.class_labels[x].append(v)
-        elif k == "title":
-            voc.section_titles[x].append(v)
-        elif k == "secnum":
-            try:
-                voc.section_numbers[x] = int(_value(v))
-            except ValueError:
-                pass
-        elif k == "stlabel":
-            voc.status_labels[x].append(v)
+    for k, pattern in _VOCAB_PARTS.items():
+        projected = "?x ?v" if "?v" in pattern else "?x"
+        for row in _rows(kb, f"SELECT DISTINCT {projected} WHERE {{ {pattern} }}",
+                         include_inferred):
+            _add_vocabulary_row(voc, _value(row["x"]), k, row.get("v"))
     return voc
+
+
+def _add_vocabulary_row(voc: Vocabulary, x: str, k: str, v: Any) -> None:
+    """File one row of a vocabulary query under ``voc``."""
+    if k == "sub":
+        voc.supers[x].add(_value(v))
+    elif k == "class":
+        voc.classes.add(x)
+    elif k == "prop":
+        voc.properties.add(x)
+    elif k == "plabel":
+        voc.property_labels[x].append(v)
+    elif k == "clabel":
+        voc.class_labels[x].append(v)
+    elif k == "title":
+        voc.section_titles[x].append(v)
+    elif k == "secnum":
+        try:
+            voc.section_numbers[x] = int(_value(v))
+        except ValueError:
+            pass
+    elif k == "stlabel":
+        voc.status_labels[x].append(v)
 
 
 def _rows(kb: KnowledgeBase, sparql: str, include_inferred: bool) -> list[dict[str, Any]]:
@@ -248,14 +253,22 @@ def _primary_class(types: list[str]) -> str:
 
 def _node_rows(kb: KnowledgeBase, include_inferred: bool,
                iris: Iterable[str] | None) -> Iterable[dict[str, Any]]:
-    """The attribute rows of every concept, or of the concepts among ``iris``."""
+    """Rows ``{c, k, v|g}`` about every concept, or about the concepts among ``iris``."""
     if iris is None:
-        yield from _rows(kb, _NODE_QUERY, include_inferred)
-        return
-    for chunk in _chunks(sorted(set(iris))):
-        sparql = _NODE_QUERY.replace("{ SELECT DISTINCT ?c WHERE {",
-                                     "{ SELECT DISTINCT ?c WHERE { " + _iri_values("c", chunk), 1)
-        yield from _rows(kb, sparql, include_inferred)
+        found = _rows(kb, _CONCEPTS_QUERY.replace("RESTRICT", ""), include_inferred)
+    else:
+        found = [row for chunk in _chunks(sorted(set(iris)))
+                 for row in _rows(kb, _CONCEPTS_QUERY.replace("RESTRICT",
+                                                              _iri_values("c", chunk)),
+                                  include_inferred)]
+    concepts = sorted({_value(row["c"]) for row in found})
+    for k, pattern in _NODE_PARTS.items():
+        value = "?g" if k == "graph" else "?v"
+        for chunk in _chunks(concepts):
+            sparql = (f"SELECT DISTINCT ?c {value} WHERE {{ {_iri_values('c', chunk)} "
+                      f"{pattern} }}")
+            for row in _rows(kb, sparql, include_inferred):
+                yield {**row, "k": k}
 
 
 def _read_nodes(kb: KnowledgeBase, voc: Vocabulary, include_inferred: bool,
@@ -263,7 +276,7 @@ def _read_nodes(kb: KnowledgeBase, voc: Vocabulary, include_inferred: bool,
     """Node attributes of every concept (or of those among ``iris`` that are concepts)."""
     raw: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for row in _node_rows(kb, include_inferred, iris):
-        c, k = _value(row["c"]), _value(row["k"])
+        c, k = _value(row["c"]), row["k"]
         raw[c][k].append(row["g"] if k == "graph" else row["v"])
     nodes: dict[str, dict[str, Any]] = {}
     for iri, facts in raw.items():

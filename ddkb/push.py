@@ -336,3 +336,30 @@ def _write_manifest(endpoint: RemoteEndpoint, graphs: list[str], staging: list[s
     for graph, count in (counts or {}).items():
         triples.append(ox.Triple(ox.NamedNode(graph), term("triples"), ox.Literal(count)))
     endpoint.put_graph(MANIFEST_GRAPH, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+
+
+def kb_sources(kb: Any) -> list[GraphSource]:
+    """One :class:`GraphSource` per named graph of a loaded (embedded) KB, as N-Triples.
+
+    The bundled files, the ``--data`` files (and their imports) and, with
+    ``--infer``, the inferred graph: each as the engine holds it, so what is
+    pushed is exactly what the embedded store answers from.
+    """
+    names = {f.graph: str(f.path) for f in kb.files}
+    sources = []
+    for graph in kb.graphs():
+        data = kb.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+        sources.append(GraphSource(graph, data, ox.RdfFormat.N_TRIPLES,
+                                   label=names.get(graph, graph)))
+    return sources
+
+
+def push_kb(kb: Any, endpoint: RemoteEndpoint, *, chunk_triples: int = DEFAULT_CHUNK_TRIPLES,
+            progress: Callable[[PushProgress], None] | None = None) -> PushReport:
+    """Push every graph of ``kb`` (bundled KB, ``--data``, inferred) to ``endpoint``.
+
+    >>> server = RemoteEndpoint("http://127.0.0.1:7878/query")  # doctest: +SKIP
+    >>> push_kb(ddkb.load(), server).triples                   # doctest: +SKIP
+    8381
+    """
+    return push(endpoint, kb_sources(kb), chunk_triples=chunk_triples, progress=progress)

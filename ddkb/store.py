@@ -488,5 +488,15 @@ class RemoteEngine:
             quads.extend(ox.Quad(r["s"], r["p"], r["o"], ox.NamedNode(graph)) for r in rows)
         return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
 
+    def with_timeout(self, timeout: float | None, func: Callable[[], Any]) -> Any:
+        """Call ``func`` with every request limited to ``timeout`` seconds (None: as set)."""
+        saved = self.endpoint.timeout
+        if timeout is not None and timeout > 0 and timeout != float("inf"):
+            self.endpoint.timeout = float(timeout)
+        try:
+            return func()
+        finally:
+            self.endpoint.timeout = saved
+
     def close(self) -> None:
         """Nothing to release: every request is its own connection."""

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "release": ("ddkb.cli.link_cmds", "release", "Write versioned release files to dist/."),
     "align": ("ddkb.cli.link_cmds", "align", "Propose mappings to another vocabulary (SSSOM)."),
     "load": ("ddkb.cli.store_cmds", "load", "Load RDF files into a named store folder, once."),
+    "push": ("ddkb.cli.push_cmds", "push", "Upload the KB (plus --data) to a SPARQL server."),
 }
 
 

@@ -66,6 +66,12 @@ def kb_options(func: Callable) -> Callable:
                      type=click.Path(file_okay=False, path_type=Path),
                      help="Read a named store folder made by 'ddkb load --store DIR' "
                           "(env DDKB_STORE). Example: --store ~/ddkb-store"),
+        click.option("--endpoint", "endpoint", metavar="URL", envvar="DDKB_ENDPOINT",
+                     default=None,
+                     help="Query a SPARQL 1.1 endpoint instead of the embedded store (env "
+                          "DDKB_ENDPOINT; credentials from DDKB_ENDPOINT_USER and "
+                          "DDKB_ENDPOINT_PASSWORD). Example: --endpoint "
+                          "http://127.0.0.1:7878/query"),
         click.option("--max-input-size", type=ByteSize(), default=None,
                      help="Refuse a --data or imported file larger than SIZE "
                           f"(default {human_size(DEFAULT_MAX_INPUT_SIZE)}; K/M/G/T = powers "
@@ -90,6 +96,7 @@ def kb_options(func: Callable) -> Callable:
 
 
 KB_OPTION_NAMES = ("data", "data_format", "infer", "allow_network", "no_cache", "store",
+                   "endpoint",
                    "max_input_size", "max_literal_size", "max_jsonld_depth", "allow_entities")
 #: The options that become keyword arguments of ``ddkb.load`` when given.
 LIMIT_OPTION_NAMES = ("max_input_size", "max_literal_size", "max_jsonld_depth",
@@ -119,7 +126,7 @@ def get_kb(ctx: click.Context, options: dict[str, Any]):
     s = kb_settings(ctx, options)
     kwargs = dict(data=s["data"], data_format=s["data_format"], infer=s["infer"],
                   allow_network=s["allow_network"], progress=progress_bar(),
-                  store=s["store"])
+                  store=s["store"], endpoint=s["endpoint"])
     if s["no_cache"]:
         kwargs["use_cache"] = False
     kwargs.update({name: s[name] for name in LIMIT_OPTION_NAMES if s[name] is not None})
