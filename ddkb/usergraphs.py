@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlparse
 
+from . import paths
 from .errors import DataFileError, RefusedError
 from .inputs import (
     Limits,
@@ -108,7 +109,65 @@ def read_catalog(path: str | Path, limits: Limits | None = None) -> dict[str, Pa
 # -- imports ---------------------------------------------------------------------------
 
 def _imports_of(path: Path, content: bytes, fmt: ox.RdfFormat) -> list[str]:
-    """The IRIs that ``content`` ``owl:imports`` (parsed with pyoxigraph: nothing is fetched)."""
+    """The IRIs that ``content`` ``owl:imports`` (parsed with pyoxigraph: nothing is fetched).
+
+    Finding them means parsing the whole file (seconds for millions of
+    triples), so the answer is remembered in the cache folder, keyed by the
+    content's sha256, the format and the file's location (relative import IRIs
+    resolve against it): a file seen before is not parsed again.
+    """
+    import json
+
+    memo = _imports_memo(hashlib.sha256(
+        f"{path.resolve().as_uri()}\n{fmt}\n".encode() + hashlib.sha256(content).digest()
+    ).hexdigest())
+    if memo is not None:
+        try:
+            if memo.is_file() and _private(memo):
+                found = json.loads(memo.read_text(encoding="utf-8"))
+                if isinstance(found, list) and all(isinstance(i, str) for i in found):
+                    return found
+        except (OSError, ValueError):
+            pass
+    found = _parse_imports(path, content, fmt)
+    if memo is not None:
+        _remember(memo, json.dumps(found))
+    return found
+
+
+def _imports_memo(key: str) -> Path | None:
+    """Where the imports of the content with ``key`` are remembered (None: no usable cache)."""
+    from .cache import private_folder
+
+    folder = paths.cache_dir() / "imports-of"
+    return None if private_folder(folder) else folder / f"{key}.json"
+
+
+def _private(path: Path) -> bool:
+    from .cache import unsafe
+
+    try:
+        return unsafe(path.stat()) is None
+    except OSError:
+        return False
+
+
+def _remember(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically; a cache that cannot be written is no error."""
+    import os
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def _parse_imports(path: Path, content: bytes, fmt: ox.RdfFormat) -> list[str]:
+    """:func:`_imports_of` without the memo: parse ``content`` and collect its imports."""
     import pyoxigraph as ox
 
     from .kb import parse_error_message

@@ -147,3 +147,37 @@ def test_cli_prints_conflict_warnings(cli, runner, tmp_path):
     lines = [ln for ln in result.stderr.splitlines() if "ddkb:nato" in ln]
     assert len(lines) == 2 and all(ln.startswith("Warning: ") for ln in lines)
     assert "North Atlantic Alliance" in out.read_text()  # loaded, not dropped
+
+
+def test_the_imports_of_a_file_seen_before_are_not_parsed_again(tmp_path, monkeypatch,
+                                                                no_network):
+    """Finding owl:imports parses the whole file; its answer is remembered by content."""
+    import shutil
+
+    monkeypatch.setenv("DDKB_CACHE_DIR", str(tmp_path / "cache"))
+    copy = tmp_path / "imports"
+    shutil.copytree(IMPORTS, copy)
+    parsed = []
+    real = usergraphs._parse_imports
+    monkeypatch.setattr(usergraphs, "_parse_imports",
+                        lambda path, *rest: parsed.append(path.name) or real(path, *rest))
+    expected = [copy / "user.ttl", copy / "ext" / "vocab.ttl", copy / "ext" / "base.ttl"]
+    first = usergraphs.resolve_imports([copy / "user.ttl"])
+    assert [p.resolve() for p in first] == [p.resolve() for p in expected]
+    assert sorted(parsed) == ["base.ttl", "user.ttl", "vocab.ttl"]
+    parsed.clear()
+    again = usergraphs.resolve_imports([copy / "user.ttl"])
+    assert [p.resolve() for p in again] == [p.resolve() for p in expected] and parsed == []
+    # an edited file is parsed again, and what it imports now is what counts
+    user = copy / "user.ttl"
+    user.write_text(user.read_text().replace("owl:imports", "rdfs:seeAlso"))
+    third = usergraphs.resolve_imports([user])
+    assert parsed == ["user.ttl"] and [p.resolve() for p in third] == [user.resolve()]
+    # a memo that is not ours is never trusted
+    for memo in (tmp_path / "cache" / "imports-of").glob("*.json"):
+        memo.write_text("[]")
+        memo.chmod(0o666)
+    parsed.clear()
+    user.write_text(user.read_text().replace("rdfs:seeAlso", "owl:imports"))
+    assert [p.resolve() for p in usergraphs.resolve_imports([user])] == \
+        [p.resolve() for p in expected]
