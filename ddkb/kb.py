@@ -490,14 +490,16 @@ _VARIABLE_NAME = re.compile(r"^[A-Za-z_0-9\u00b7\u00c0-\uffff][\w\u00b7\u00c0-\u
 
 
 def _check_text(text: str, what: str) -> None:
-    """Refuse text that cannot be UTF-8 (a byte the shell could not decode, kept as a surrogate)."""
+    """Refuse text that cannot be UTF-8 (a byte the shell could not decode, kept as a surrogate).
+
+    Checked before the query process starts, so the error is the caller's, not a crash there.
+    """
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as err:
-        bad = text[err.start]
-        byte = f"0x{ord(bad) - 0xDC00:02x}" if 0xDC80 <= ord(bad) <= 0xDCFF else repr(bad)
-        raise InputError(f"{what} is not valid UTF-8 text (byte {byte} at character "
-                         f"{err.start + 1})") from None
+        if what == "the query":
+            raise InputError(f"the query is not valid UTF-8 (character {err.start + 1})") from None
+        raise InputError(f"{what}: the value is not valid UTF-8") from None
 
 
 def _term(value: str, name: str, prefixes: dict[str, str]) -> Any:

@@ -14,9 +14,9 @@ def _one_line_error(result) -> str:
 
 @pytest.mark.parametrize("args, expected", [
     (["query", 'SELECT * WHERE { ?s ?p "\udcff" }'],
-     "Error: the query is not valid UTF-8 text (byte 0xff at character 25)"),
+     "Error: the query is not valid UTF-8 (character 25)"),
     (["query", "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", "-p", "s=\udcff"],
-     "Error: -p s is not valid UTF-8 text (byte 0xff at character 1)"),
+     "Error: -p s: the value is not valid UTF-8"),
     (["query", "SELECT ?c WHERE { ?c a owl:Class } LIMIT 1", "-p", "?c=ddkb:Actor"],
      "Error: -p ?c=...: a parameter name is a SPARQL variable name without '?' "
      "(letters, digits and _), e.g. -p actor=NATO"),

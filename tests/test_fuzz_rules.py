@@ -38,9 +38,13 @@ def test_a_proper_ddkb_error_is_no_finding():
     common.checked(_raise(InputError("x.ttl, line 3, column 1: bad")), [])
 
 
+def test_control_characters_a_user_typed_are_no_finding():
+    """The CLI shows them as escapes (``\\x0a``), so its 'Error: ...' stays one line."""
+    common.checked(_raise(InputError("no concept called 'two\nlines'")), [])
+
+
 @pytest.mark.parametrize("err", [
     KeyError("boom"),  # not a ddkb error: the CLI would print an internal error
-    InputError("two\nlines"),  # the CLI prints 'Error: ...' on more than one line
     DdkbError("query failed (UnicodeEncodeError): ..."),  # a crash in the engine process
     DdkbError("query evaluation failed (engine process ended with status -9)"),
 ])

@@ -84,6 +84,7 @@ def test_every_worker_removes_its_cache_folder(tmp_path):
     suite = tmp_path / "suite"
     suite.mkdir()
     shutil.copy(TESTS / "conftest.py", suite / "conftest.py")
+    shutil.copy(TESTS / "servers.py", suite / "servers.py")
     (suite / "test_probe.py").write_text(PROBE, encoding="utf-8")
     temp = tmp_path / "temp"
     temp.mkdir()
