@@ -14,9 +14,10 @@ bounds so that no answer scans everything:
 * a label longer than :data:`MAX_LABEL_CHARS` is indexed by its first
   :data:`MAX_LABEL_CHARS` characters (a name typed in full is cut the same way,
   so it is still found); a definition by its first :data:`MAX_DEFINITION_CHARS`;
-* search scores at most :data:`SEARCH_CANDIDATES` candidates, fetched best
-  group first (all words, label prefix, some words, definition words), each
-  group in label order; the answer is exact whenever each group fits;
+* search scores the candidates of six groups (the very label; all words in
+  labels and some in the definition; label prefix; all words; some words;
+  definition words), at most :data:`SEARCH_CANDIDATES` of each, taken in
+  label order; the answer is exact whenever each group fits;
 * suggestions are exhaustive (like today's) when the index holds at most
   :data:`EXHAUSTIVE_SUGGEST_KEYS` labels, otherwise drawn from a bounded set of
   candidates: labels sharing a word, labels with a word spelt closely, labels
@@ -61,7 +62,7 @@ APPLICATION_ID = 0x44444B4C
 MAX_LABEL_CHARS = 1000
 #: Characters of a definition whose words are indexed.
 MAX_DEFINITION_CHARS = 10_000
-#: Most resources :meth:`LabelIndex.search` scores for one query.
+#: Most candidates of each of the six candidate groups of :meth:`LabelIndex.search`.
 SEARCH_CANDIDATES = 5000
 #: Up to this many labels, suggestions compare the name with every label.
 EXHAUSTIVE_SUGGEST_KEYS = 20_000
@@ -633,33 +634,38 @@ class LabelIndex:
     # -- search --------------------------------------------------------------------------
     def _words_any(self, words: Iterable[str], columns: tuple[str, ...]) -> tuple[str, tuple]:
         """SQL giving ``rid`` of resources with any of ``words`` in ``columns``, and its params."""
-        return self._words_query(words, columns, "OR")
+        return self._words_match([(words, columns, "OR")])
 
-    def _words_all(self, words: Iterable[str], columns: tuple[str, ...]) -> tuple[str, tuple]:
-        """SQL giving ``rid`` of resources with all ``words`` in ``columns`` (together)."""
-        return self._words_query(words, columns, "AND")
+    def _words_match(self, clauses: list[tuple[Iterable[str], tuple[str, ...], str]]
+                     ) -> tuple[str, tuple]:
+        """SQL giving ``rid`` of resources meeting every clause (words, columns, "AND"/"OR").
 
-    def _words_query(self, words: Iterable[str], columns: tuple[str, ...],
-                     op: str) -> tuple[str, tuple]:
-        words = sorted(set(words))
+        An "AND" clause wants every word somewhere in the columns, an "OR"
+        clause one of them.
+        """
         if self.uses_fts:
-            return ("SELECT rowid AS rid FROM words WHERE words MATCH ?",
-                    ("{" + " ".join(columns) + "} : " + _fts_phrase(words, op),))
-        cols = ",".join(str(("label", "alts", "other", "def").index(c)) for c in columns)
-        marks = ",".join("?" * len(words))
-        sql = f"SELECT DISTINCT rid FROM words WHERE word IN ({marks}) AND col IN ({cols})"
-        if op == "AND":
-            sql = (f"SELECT rid FROM words WHERE word IN ({marks}) AND col IN ({cols}) "
-                   "GROUP BY rid HAVING count(DISTINCT word) = ?")
-            return sql, (*words, len(words))
-        return sql, tuple(words)
+            expr = " AND ".join("{" + " ".join(cols) + "} : " + _fts_phrase(set(words), op)
+                                for words, cols, op in clauses)
+            return "SELECT rowid AS rid FROM words WHERE words MATCH ?", (expr,)
+        parts, params = [], []
+        for words, columns, op in clauses:
+            words = sorted(set(words))
+            cols = ",".join(str(("label", "alts", "other", "def").index(c)) for c in columns)
+            sql = (f"SELECT rid FROM words WHERE word IN ({','.join('?' * len(words))}) "
+                   f"AND col IN ({cols}) GROUP BY rid")
+            if op == "AND":
+                sql += " HAVING count(DISTINCT word) = ?"
+            parts.append(sql)
+            params += [*words, len(words)] if op == "AND" else words
+        return " INTERSECT ".join(parts), tuple(params)
 
     def search(self, text: str, limit: int = 20) -> list:
         """Resources ranked by label and definition match, best first (ties by label).
 
-        The same scores and order as :func:`ddkb.concepts.search`, computed
-        over at most :data:`SEARCH_CANDIDATES` candidates; returns
-        :class:`ddkb.concepts.SearchHit` objects.
+        The same scores and order as :func:`ddkb.concepts.search` (hits of
+        equal score and label, which today come in store order, are in IRI
+        order), computed over bounded candidate groups (see the module
+        docstring); returns :class:`ddkb.concepts.SearchHit` objects.
         """
         from .concepts import SearchHit, _class_label
 
@@ -681,11 +687,15 @@ class LabelIndex:
     def _search_candidates(self, query: str, words: set[str]) -> list[tuple]:
         """Rows (id, iri, display, display_norm, sort_key, def_words, alt norms) to score."""
         squash = query.replace(" ", "")
-        groups = [
-            self._words_all(words, ("label", "alts")),  # exact and all-words: 70/100, 30/60
+        all_words = (words, ("label", "alts"), "AND")
+        groups = [  # best first; each in label order, at most SEARCH_CANDIDATES
+            ("""SELECT rid FROM labels WHERE replace(norm, ' ', '') = ? AND norm = ?
+                AND kind IN (0,1,2,3,5)""", (squash, query)),  # the very label: 100, 60
+            self._words_match([all_words, (words, ("def",), "OR")]),  # all words +def: 71-79
             ("""SELECT rid FROM labels WHERE replace(norm, ' ', '') >= ?
                 AND replace(norm, ' ', '') < ? AND kind IN (0,1,2,3,5)""",  # label prefixes
              (squash, _after(squash))),
+            self._words_match([all_words]),  # all words: 70, 30
             self._words_any(words, ("label",)),  # some words: 40+
             self._words_any(words, ("def",)),  # definition words only: up to 9
         ]
@@ -694,11 +704,7 @@ class LabelIndex:
             for rid, _ in self._rows(f"""SELECT DISTINCT r.id, r.sort_key FROM ({sub}) m
                     JOIN resources r ON r.id = m.rid ORDER BY r.sort_key LIMIT ?""",
                                      (*params, SEARCH_CANDIDATES)):
-                if len(rids) >= SEARCH_CANDIDATES:
-                    break
                 rids[rid] = None
-            if len(rids) >= SEARCH_CANDIDATES:
-                break
         out = []
         for batch in _batches(((r,) for r in rids), _CHUNK):
             ids = [r for (r,) in batch]
