@@ -41,6 +41,7 @@ another version, or damaged raises :class:`LabelIndexUnusable`: rebuild it.
 from __future__ import annotations
 
 import difflib
+import heapq
 import os
 import re
 import sqlite3
@@ -138,7 +139,8 @@ CREATE TABLE resources(
     display_norm TEXT NOT NULL, -- normalise(display, else the CURIE)
     sort_key TEXT NOT NULL,    -- (display, else the CURIE).lower(): search's tie order
     is_class INTEGER NOT NULL DEFAULT 0,
-    def_words TEXT             -- the distinct normalised words of its definition
+    def_words TEXT,            -- the distinct normalised words of its definition
+    alt_norms TEXT             -- normalise() of each alt and hidden label, one a line
 );
 CREATE TABLE labels(
     rid INTEGER NOT NULL,      -- resources.id
@@ -255,9 +257,10 @@ class _Builder:
         """Words of each resource's display label, alt labels, other labels and definition."""
         con = self.con
         con.execute("CREATE INDEX labels_rid ON labels(rid)")
+        con.execute("""UPDATE resources SET alt_norms = (SELECT group_concat(norm, char(10))
+                       FROM labels WHERE rid = resources.id AND kind IN (1, 2))""")
         per_resource = """
-            SELECT r.id, r.display_norm,
-                   (SELECT group_concat(norm, ' ') FROM labels WHERE rid = r.id AND kind IN (1, 2)),
+            SELECT r.id, r.display_norm, r.alt_norms,
                    (SELECT group_concat(norm, ' ') FROM labels WHERE rid = r.id AND kind IN (0, 3)),
                    r.def_words
             FROM resources r"""
@@ -282,6 +285,9 @@ class _Builder:
         con = self.con
         con.execute("CREATE INDEX labels_exact ON labels(exact, kind) WHERE exact IS NOT NULL")
         con.execute("CREATE INDEX labels_squash ON labels(replace(norm, ' ', ''), kind)")
+        con.execute("CREATE INDEX resources_sort ON resources(sort_key)")
+        con.execute("PRAGMA analysis_limit = 1000")  # quick statistics for the query planner
+        con.execute("ANALYZE")
         counts = {
             "resources": con.execute("SELECT count(*) FROM resources").fetchone()[0],
             "label_keys": con.execute(
@@ -529,7 +535,8 @@ class LabelIndex:
         tiers = [("l.exact = ?", (key,), _PREFERRED), ("l.exact = ?", (key,), _NAMES)]
         if norm:
             names = (*_NAMES, _LOCAL)
-            tiers += [("replace(l.norm, ' ', '') = ? AND l.norm = ?", (squash, norm), names),
+            # (+: keeps SQLite from folding the norm value into the indexed expression)
+            tiers += [("replace(l.norm, ' ', '') = ? AND +l.norm = ?", (squash, norm), names),
                       ("replace(l.norm, ' ', '') = ?", (squash,), names)]
         for where, params, kinds in tiers:
             condition = f"{where} AND l.kind IN ({','.join(map(str, kinds))}){cls}"
@@ -673,50 +680,61 @@ class LabelIndex:
         words = set(query.split())
         if not words or limit <= 0:
             return []
-        scored = []
-        for _, iri, display, lab, sort_key, def_words, alts in self._search_candidates(
-                query, words):
-            score = score_normalised(query, words, lab, alts, set((def_words or "").split()))
-            if score > 0:
-                scored.append((-score, sort_key, iri, display))
-        scored.sort()
+        seen: set[int] = set()
+        scored: list[tuple[int, str, str, str | None]] = []  # (-score, sort key, iri, display)
+        for sub, params, best in self._search_groups(query, words):
+            if best is not None and len(scored) >= limit:
+                if -heapq.nsmallest(limit, scored)[-1][0] > best:
+                    break  # nothing left in this or later groups can enter the top `limit`
+            rows = self._group_rows(sub, params)
+            for rid, iri, display, lab, sort_key, def_words, alts in rows:
+                if rid in seen:
+                    continue
+                seen.add(rid)
+                score = score_normalised(query, words, lab, (alts or "").split("\n") if alts
+                                         else [], set((def_words or "").split()))
+                if score > 0:
+                    scored.append((-score, sort_key, iri, display))
         return [SearchHit(-neg, iri, curie(iri), display or curie(iri),
                           _class_label(self, self.types(iri)))
-                for neg, _, iri, display in scored[:limit]]
+                for neg, _, iri, display in heapq.nsmallest(limit, scored)]
 
-    def _search_candidates(self, query: str, words: set[str]) -> list[tuple]:
-        """Rows (id, iri, display, display_norm, sort_key, def_words, alt norms) to score."""
+    def _group_rows(self, sub: str, params: tuple) -> list[tuple]:
+        """The first SEARCH_CANDIDATES resources of a group, in label order, ready to score.
+
+        A group with more members is read along the label-order index, testing
+        membership, so its cost does not grow with the number of members.
+        """
+        cols = "r.id, r.iri, r.display, r.display_norm, r.sort_key, r.def_words, r.alt_norms"
+        size = self._rows(f"SELECT count(*) FROM (SELECT 1 FROM ({sub}) LIMIT ?)",
+                          (*params, SEARCH_CANDIDATES + 1))[0][0]
+        if not size:
+            return []
+        hint = "INDEXED BY resources_sort" if size > SEARCH_CANDIDATES else ""
+        return self._rows(f"""SELECT {cols} FROM resources r {hint} WHERE r.id IN ({sub})
+                              ORDER BY r.sort_key LIMIT ?""", (*params, SEARCH_CANDIDATES))
+
+    def _search_groups(self, query: str, words: set[str]
+                       ) -> list[tuple[str, tuple, int | None]]:
+        """Candidate groups (SQL giving ``rid``, params, best score of a resource first met there).
+
+        Best first: once ``limit`` hits score above the best a group can add
+        (exactly so when every earlier group fitted in SEARCH_CANDIDATES), the
+        search stops.
+        """
         squash = query.replace(" ", "")
         all_words = (words, ("label", "alts"), "AND")
-        groups = [  # best first; each in label order, at most SEARCH_CANDIDATES
-            ("""SELECT rid FROM labels WHERE replace(norm, ' ', '') = ? AND norm = ?
-                AND kind IN (0,1,2,3,5)""", (squash, query)),  # the very label: 100, 60
-            self._words_match([all_words, (words, ("def",), "OR")]),  # all words +def: 71-79
+        return [
+            ("""SELECT rid FROM labels WHERE replace(norm, ' ', '') = ? AND +norm = ?
+                AND kind IN (0,1,2,3,5)""", (squash, query), None),  # the very label: 100, 60
+            (*self._words_match([all_words, (words, ("def",), "OR")]), 79),  # all words + def
             ("""SELECT rid FROM labels WHERE replace(norm, ' ', '') >= ?
-                AND replace(norm, ' ', '') < ? AND kind IN (0,1,2,3,5)""",  # label prefixes
-             (squash, _after(squash))),
-            self._words_match([all_words]),  # all words: 70, 30
-            self._words_any(words, ("label",)),  # some words: 40+
-            self._words_any(words, ("def",)),  # definition words only: up to 9
+                AND replace(norm, ' ', '') < ? AND kind IN (0,1,2,3,5)""",  # label prefix: 70
+             (squash, _after(squash)), 79),
+            (*self._words_match([all_words]), 70),  # all words, none in the definition: 70, 30
+            (*self._words_any(words, ("label",)), 63),  # some words: 40-54 (+9)
+            (*self._words_any(words, ("def",)), 9),  # definition words only
         ]
-        rids: dict[int, None] = {}
-        for sub, params in groups:
-            for rid, _ in self._rows(f"""SELECT DISTINCT r.id, r.sort_key FROM ({sub}) m
-                    JOIN resources r ON r.id = m.rid ORDER BY r.sort_key LIMIT ?""",
-                                     (*params, SEARCH_CANDIDATES)):
-                rids[rid] = None
-        out = []
-        for batch in _batches(((r,) for r in rids), _CHUNK):
-            ids = [r for (r,) in batch]
-            marks = ",".join("?" * len(ids))
-            alts: dict[int, list[str]] = {}
-            for rid, norm in self._rows(f"""SELECT rid, norm FROM labels
-                    WHERE rid IN ({marks}) AND kind IN (1, 2)""", ids):
-                alts.setdefault(rid, []).append(norm)
-            out += [(*row, alts.get(row[0], [])) for row in self._rows(
-                f"""SELECT id, iri, display, display_norm, sort_key, def_words
-                    FROM resources WHERE id IN ({marks})""", ids)]
-        return out
 
 
 def _close_labels(key: str, rows: list[tuple], n: int) -> list[str]:
