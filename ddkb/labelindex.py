@@ -14,10 +14,11 @@ bounds so that no answer scans everything:
 * a label longer than :data:`MAX_LABEL_CHARS` is indexed by its first
   :data:`MAX_LABEL_CHARS` characters (a name typed in full is cut the same way,
   so it is still found); a definition by its first :data:`MAX_DEFINITION_CHARS`;
-* search scores the candidates of six groups (the very label; all words in
-  labels and some in the definition; label prefix; all words; some words;
-  definition words), at most :data:`SEARCH_CANDIDATES` of each, taken in
-  label order; the answer is exact whenever each group fits;
+* search scores the candidates of six groups, best first (the very label;
+  all words in labels and some in the definition; label prefix; all words;
+  some words; definition words), at most :data:`SEARCH_CANDIDATES` of each,
+  and stops when no later group can enter the top; the answer is exact
+  whenever each group fits (a larger group is cut in index order);
 * suggestions are exhaustive (like today's) when the index holds at most
   :data:`EXHAUSTIVE_SUGGEST_KEYS` labels, otherwise drawn from a bounded set of
   candidates: labels sharing a word, labels with a word spelt closely, labels
@@ -66,9 +67,9 @@ MAX_DEFINITION_CHARS = 10_000
 #: Most candidates of each of the six candidate groups of :meth:`LabelIndex.search`.
 SEARCH_CANDIDATES = 5000
 #: Up to this many labels, suggestions compare the name with every label.
-EXHAUSTIVE_SUGGEST_KEYS = 20_000
+EXHAUSTIVE_SUGGEST_KEYS = 5000
 #: Most resources whose labels are compared with a name in a large index.
-SUGGEST_CANDIDATES = 2000
+SUGGEST_CANDIDATES = 300
 #: Most candidates an ambiguity error lists.
 MAX_LISTED = 50
 
@@ -149,6 +150,7 @@ CREATE TABLE labels(
     norm TEXT NOT NULL         -- normalise(label)
 );
 CREATE TABLE types(rid INTEGER NOT NULL, type TEXT NOT NULL);
+CREATE TABLE vocab(word TEXT PRIMARY KEY) WITHOUT ROWID;  -- every word of a label
 """
 _STAGING = """
 CREATE TEMP TABLE stage_labels(iri TEXT, kind INTEGER, drank INTEGER, text TEXT, exact TEXT,
@@ -270,6 +272,9 @@ class _Builder:
                                content='', columnsize=0)""")
             con.execute(f"INSERT INTO words(rowid, label, alts, other, def) {per_resource}")
             con.execute("INSERT INTO words(words) VALUES ('optimize')")
+            con.execute("CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, words, col)")
+            con.execute("""INSERT INTO vocab SELECT DISTINCT term FROM temp.terms
+                           WHERE col != 'def' ORDER BY term""")
             return
         con.execute("""CREATE TABLE words(word TEXT NOT NULL, col INTEGER NOT NULL,
                            rid INTEGER NOT NULL, PRIMARY KEY(word, col, rid)) WITHOUT ROWID""")
@@ -280,12 +285,12 @@ class _Builder:
                 for col, text in enumerate(columns):
                     out += [(w, col, rid) for w in set((text or "").split())]
             con.executemany("INSERT OR IGNORE INTO words VALUES (?,?,?)", out)
+        con.execute("INSERT INTO vocab SELECT DISTINCT word FROM words WHERE col != 3")
 
     def finish(self, extra: dict[str, str]) -> None:
         con = self.con
         con.execute("CREATE INDEX labels_exact ON labels(exact, kind) WHERE exact IS NOT NULL")
         con.execute("CREATE INDEX labels_squash ON labels(replace(norm, ' ', ''), kind)")
-        con.execute("CREATE INDEX resources_sort ON resources(sort_key)")
         con.execute("PRAGMA analysis_limit = 1000")  # quick statistics for the query planner
         con.execute("ANALYZE")
         counts = {
@@ -589,26 +594,32 @@ class LabelIndex:
         return _close_labels(key, rows, n)
 
     def _candidate_label_rows(self, key: str, cls: str) -> list[tuple]:
-        """Labels of a bounded set of resources whose labels may be close to ``key``."""
-        words = set(key.split())
-        rids: dict[int, None] = {}
+        """Labels of at most SUGGEST_CANDIDATES resources whose labels may be close to ``key``.
+
+        Best first: labels with every word of the name, a misspelt word
+        replaced by an indexed word spelt like it; labels starting like the
+        name; labels with any of those words.
+        """
+        names = ("label", "alts", "other")
+        options = [[w] if self._rows("SELECT 1 FROM vocab WHERE word = ?", (w,))
+                   else self._close_words(w) for w in dict.fromkeys(key.split())]
+        options = [o for o in options if o]
         groups = []
-        if words:
-            groups.append(self._words_any(words, ("label", "alts", "other")))
-            corrected = set()
-            for word in words:
-                corrected.update(self._close_words(word))
-            if corrected - words:
-                groups.append(self._words_any(corrected - words, ("label", "alts", "other")))
+        if options:
+            groups.append(self._words_match([(o, names, "OR") for o in options]))
         squash = key.replace(" ", "")
         if squash:
-            start = squash[:3]
+            start = squash[:4]
             groups.append(("""SELECT rid FROM labels WHERE replace(norm, ' ', '') >= ?
                               AND replace(norm, ' ', '') < ? AND kind IN (0,1,2,3)""",
                            (start, _after(start))))
+        if len(options) > 1:
+            groups.append(self._words_any({w for o in options for w in o}, names))
+        rids: dict[int, None] = {}
         for sub, params in groups:
-            for (rid,) in self._rows(f"""SELECT r.id FROM ({sub}) m JOIN resources r
-                    ON r.id = m.rid WHERE 1{cls} LIMIT ?""", (*params, SUGGEST_CANDIDATES)):
+            for (rid,) in self._rows(f"""SELECT r.id FROM resources r
+                    WHERE r.id IN (SELECT rid FROM ({sub}) LIMIT ?){cls}""",
+                                     (*params, SUGGEST_CANDIDATES)):
                 rids[rid] = None
             if len(rids) >= SUGGEST_CANDIDATES:
                 break
@@ -620,23 +631,17 @@ class LabelIndex:
                 AND l.rid IN ({marks})""", [r for (r,) in batch])
         return rows
 
-    def _close_words(self, word: str, n: int = 5) -> list[str]:
-        """Indexed words spelt like ``word`` (same first two letters; difflib)."""
+    def _close_words(self, word: str, n: int = 3, near: int = 1000) -> list[str]:
+        """Label words spelt like ``word``: difflib among the ``near`` words on either side of
+        it in alphabetical order that share its first two letters."""
         start = word[:2]
-        if self.uses_fts:
-            sql = "SELECT term FROM words_vocab WHERE term >= ? AND term < ? LIMIT ?"
-            self._vocab()
-        else:
-            sql = "SELECT DISTINCT word FROM words WHERE word >= ? AND word < ? LIMIT ?"
-        terms = [t for (t,) in self._rows(sql, (start, _after(start), SUGGEST_CANDIDATES))]
+        terms = [t for (t,) in self._rows(
+            "SELECT word FROM vocab WHERE word >= ? AND word < ? ORDER BY word LIMIT ?",
+            (word, _after(start), near))]
+        terms += [t for (t,) in self._rows(
+            "SELECT word FROM vocab WHERE word < ? AND word >= ? ORDER BY word DESC LIMIT ?",
+            (word, start, near))]
         return difflib.get_close_matches(word, terms, n=n, cutoff=0.75)
-
-    def _vocab(self) -> None:
-        """The FTS5 vocabulary table (a temporary view over the read-only file)."""
-        if not getattr(self, "_vocab_ready", False):
-            self._con.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.words_vocab "
-                              "USING fts5vocab(main, words, row)")
-            self._vocab_ready = True
 
     # -- search --------------------------------------------------------------------------
     def _words_any(self, words: Iterable[str], columns: tuple[str, ...]) -> tuple[str, tuple]:
@@ -700,19 +705,14 @@ class LabelIndex:
                 for neg, _, iri, display in heapq.nsmallest(limit, scored)]
 
     def _group_rows(self, sub: str, params: tuple) -> list[tuple]:
-        """The first SEARCH_CANDIDATES resources of a group, in label order, ready to score.
+        """Rows to score of (at most SEARCH_CANDIDATES) members of a candidate group.
 
-        A group with more members is read along the label-order index, testing
-        membership, so its cost does not grow with the number of members.
+        A larger group is cut in index order (not label order), so its cost
+        does not grow with its size; its hits are then a sample of its best.
         """
-        cols = "r.id, r.iri, r.display, r.display_norm, r.sort_key, r.def_words, r.alt_norms"
-        size = self._rows(f"SELECT count(*) FROM (SELECT 1 FROM ({sub}) LIMIT ?)",
-                          (*params, SEARCH_CANDIDATES + 1))[0][0]
-        if not size:
-            return []
-        hint = "INDEXED BY resources_sort" if size > SEARCH_CANDIDATES else ""
-        return self._rows(f"""SELECT {cols} FROM resources r {hint} WHERE r.id IN ({sub})
-                              ORDER BY r.sort_key LIMIT ?""", (*params, SEARCH_CANDIDATES))
+        return self._rows(f"""SELECT r.id, r.iri, r.display, r.display_norm, r.sort_key,
+                r.def_words, r.alt_norms FROM resources r
+                WHERE r.id IN (SELECT rid FROM ({sub}) LIMIT ?)""", (*params, SEARCH_CANDIDATES))
 
     def _search_groups(self, query: str, words: set[str]
                        ) -> list[tuple[str, tuple, int | None]]:
