@@ -20,9 +20,10 @@ bounds so that no answer scans everything:
   and stops when no later group can enter the top; the answer is exact
   whenever each group fits (a larger group is cut in index order);
 * suggestions are exhaustive (like today's) when the index holds at most
-  :data:`EXHAUSTIVE_SUGGEST_KEYS` labels, otherwise drawn from a bounded set of
-  candidates: labels sharing a word, labels with a word spelt closely, labels
-  starting like the name;
+  :data:`EXHAUSTIVE_SUGGEST_KEYS` labels, otherwise drawn from at most
+  :data:`SUGGEST_CANDIDATES` resources: those with every word of the name (a
+  misspelt word replaced by label words spelt like it), those with a label
+  starting like the name, those with any of these words;
 * an ambiguous name lists at most :data:`MAX_LISTED` candidates (and says how
   many more there are).
 
@@ -33,10 +34,10 @@ The file records its format version; a file that is missing, not an index, of
 another version, or damaged raises :class:`LabelIndexUnusable`: rebuild it.
 
 >>> import ddkb, tempfile, pathlib
->>> folder = pathlib.Path(tempfile.mkdtemp())
->>> with build_from_store(ddkb.load().store, folder / "labels.sqlite") as index:
-...     index.resolve("mutual trust")
-'https://w3id.org/ddkb/mutual-trust'
+>>> with tempfile.TemporaryDirectory() as folder:
+...     with build_from_store(ddkb.load().store, pathlib.Path(folder) / "l.sqlite") as index:
+...         print(index.resolve("peace-keeping"), index.search("soft power")[0].label)
+https://w3id.org/ddkb/peacekeeping soft power
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,6 @@ _LOCAL = 4  # the local name of a labelled IRI: a name for the spelling-forgivin
 _SHOWN = 5  # the CURIE shown for a resource with alt labels only: for search prefixes only
 _NAMES = (0, 1, 2, 3)
 _PREFERRED = (0, 3)  # today's "pref_exact": every label kind but alt (and hidden)
-_ALTS = (1, 2)
 _CLASS_TYPES = (OWL + "Class", RDFS + "Class")
 _BATCH = 5000
 _CHUNK = 500  # IRIs or ids per "IN (...)" list
@@ -98,19 +98,11 @@ class LabelIndexUnusable(DdkbError):
 def fts5_available() -> bool:
     """True if this Python's sqlite3 can create FTS5 tables (the faster, smaller word index)."""
     try:
-        with _closing(sqlite3.connect(":memory:")) as con:
+        with closing(sqlite3.connect(":memory:")) as con:
             con.execute("CREATE VIRTUAL TABLE probe USING fts5(a, tokenize='ascii')")
         return True
     except sqlite3.Error:
         return False
-
-
-@contextmanager
-def _closing(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 def _clean(text: str) -> str:
@@ -159,6 +151,8 @@ CREATE TEMP TABLE stage_defs(iri TEXT, lrank INTEGER, words TEXT);
 CREATE TEMP TABLE stage_types(iri TEXT, type TEXT);
 CREATE TEMP TABLE stage_classes(iri TEXT);
 """
+
+
 def _batches(rows: Iterable[tuple], size: int = _BATCH) -> Iterator[list[tuple]]:
     it = iter(rows)
     while batch := list(islice(it, size)):
@@ -398,14 +392,15 @@ class LabelIndex:
         in :attr:`meta` (e.g. a fingerprint of the data, to know when to rebuild).
 
         The file is written under a temporary name and renamed into place, so a
-        reader never sees half an index; a failed build leaves nothing behind.
+        reader never sees half an index; a failed build leaves nothing behind
+        (a file that cannot be written, e.g. a full disk, raises DdkbError).
         """
         path = Path(path)
         use_fts = fts5_available() if use_fts is None else use_fts
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.unlink(missing_ok=True)
         try:
-            with _closing(sqlite3.connect(tmp, isolation_level=None)) as con:
+            with closing(sqlite3.connect(tmp, isolation_level=None)) as con:
                 for pragma in ("journal_mode = OFF", "synchronous = OFF", "temp_store = FILE",
                                "cache_size = -65536", "locking_mode = EXCLUSIVE"):
                     con.execute(f"PRAGMA {pragma}")
@@ -422,6 +417,9 @@ class LabelIndex:
             with open(tmp, "rb+") as handle:
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
+        except (sqlite3.Error, OSError) as err:
+            tmp.unlink(missing_ok=True)
+            raise DdkbError(f"cannot write the label index {path}: {err}") from None
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise

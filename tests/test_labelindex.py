@@ -68,6 +68,15 @@ def core_kb(fixtures_dir):
     return ddkb.load(data=[fixtures_dir / "core" / "concepts.ttl"])
 
 
+def test_docstring_examples_run():
+    import doctest
+
+    import ddkb.labelindex
+
+    result = doctest.testmod(ddkb.labelindex)
+    assert result.attempted > 0 and result.failed == 0
+
+
 # -- the word index kind --------------------------------------------------------------------
 def test_fts5_is_chosen_when_this_python_has_it(kb, tmp_path):
     with build_from_store(kb.store, tmp_path / "l.sqlite") as index:
@@ -382,6 +391,12 @@ def test_failed_build_keeps_the_old_index(tmp_path):
     assert list(tmp_path.iterdir()) == [path]
     with LabelIndex(path) as index:
         assert index.resolve("alpha") == T + "a"
+
+
+def test_unwritable_place_is_a_one_line_error(tmp_path):
+    with pytest.raises(DdkbError, match="cannot write the label index .*no-such-folder"):
+        LabelIndex.build(tmp_path / "no-such-folder" / "l.sqlite", iter([]))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_rebuild_replaces_the_file_under_an_open_reader(tmp_path):
