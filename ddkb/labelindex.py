@@ -85,6 +85,8 @@ _CLASS_TYPES = (OWL + "Class", RDFS + "Class")
 _BATCH = 5000
 _CHUNK = 500  # IRIs or ids per "IN (...)" list
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+#: SQLite errors that mean the file could not be written (not a fault of the index code).
+_WRITE_FAILURE = re.compile(r"disk|full|unable to open|I/O|read-?only|permission", re.I)
 
 
 class LabelIndexUnusable(DdkbError):
@@ -130,7 +132,6 @@ CREATE TABLE resources(
     iri TEXT NOT NULL,
     display TEXT,              -- the display label; NULL when the resource has alt labels only
     display_norm TEXT NOT NULL, -- normalise(display, else the CURIE)
-    sort_key TEXT NOT NULL,    -- (display, else the CURIE).lower(): search's tie order
     is_class INTEGER NOT NULL DEFAULT 0,
     def_words TEXT,            -- the distinct normalised words of its definition
     alt_norms TEXT             -- normalise() of each alt and hidden label, one a line
@@ -141,12 +142,13 @@ CREATE TABLE labels(
     exact TEXT,                -- the stripped label, case-folded (NULL for kinds 4 and 5)
     norm TEXT NOT NULL         -- normalise(label)
 );
-CREATE TABLE types(rid INTEGER NOT NULL, type TEXT NOT NULL);
+CREATE TABLE type_iris(id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE);
+CREATE TABLE types(rid INTEGER NOT NULL, tid INTEGER NOT NULL);  -- type_iris.id
 CREATE TABLE vocab(word TEXT PRIMARY KEY) WITHOUT ROWID;  -- every word of a label
 """
 _STAGING = """
 CREATE TEMP TABLE stage_labels(iri TEXT, kind INTEGER, drank INTEGER, text TEXT, exact TEXT,
-                               norm TEXT, sort_key TEXT);
+                               norm TEXT);
 CREATE TEMP TABLE stage_defs(iri TEXT, lrank INTEGER, words TEXT);
 CREATE TEMP TABLE stage_types(iri TEXT, type TEXT);
 CREATE TEMP TABLE stage_classes(iri TEXT);
@@ -170,7 +172,7 @@ def _label_stage_rows(rows: Iterable[tuple[str, str, str, str]]) -> Iterator[tup
         drank = None
         if code in _PREFERRED:  # display: pref en/untagged, pref other, rdfs en, rdfs other
             drank = (0 if code == 0 else 2) + _lang_rank(lang)
-        yield (_clean(iri), code, drank, shown, key.casefold(), normalise(key), shown.lower())
+        yield (_clean(iri), code, drank, shown, key.casefold(), normalise(key))
 
 
 def _definition_stage_rows(rows: Iterable[tuple[str, str, str]]) -> Iterator[tuple]:
@@ -189,7 +191,7 @@ class _Builder:
     def stage(self, labels, definitions, types, classes) -> None:
         con = self.con
         for batch in _batches(_label_stage_rows(labels)):
-            con.executemany("INSERT INTO stage_labels VALUES (?,?,?,?,?,?,?)", batch)
+            con.executemany("INSERT INTO stage_labels VALUES (?,?,?,?,?,?)", batch)
         for batch in _batches(_definition_stage_rows(definitions)):
             con.executemany("INSERT INTO stage_defs VALUES (?,?,?)", batch)
         for batch in _batches((_clean(i), _clean(t)) for i, t in types):
@@ -200,9 +202,9 @@ class _Builder:
     def resources(self) -> None:
         """One row per labelled IRI, with its display label (best rank, then text)."""
         self.con.execute("""
-            INSERT INTO resources(iri, display, display_norm, sort_key)
-            SELECT iri, CASE WHEN drank IS NULL THEN NULL ELSE text END, norm, sort_key FROM (
-                SELECT iri, drank, text, norm, sort_key, row_number() OVER (
+            INSERT INTO resources(iri, display, display_norm)
+            SELECT iri, CASE WHEN drank IS NULL THEN NULL ELSE text END, norm FROM (
+                SELECT iri, drank, text, norm, row_number() OVER (
                     PARTITION BY iri ORDER BY drank IS NULL, drank, text) AS n
                 FROM stage_labels)
             WHERE n = 1 ORDER BY iri""")
@@ -224,16 +226,18 @@ class _Builder:
                     "WHERE display IS NULL")
         read = con.execute("SELECT id, iri FROM alt_only")
         while rows := read.fetchmany(_BATCH):
-            shown = [(normalise(curie(iri)), curie(iri).lower(), rid) for rid, iri in rows]
-            con.executemany("UPDATE resources SET display_norm = ?, sort_key = ? WHERE id = ?",
-                            shown)
+            shown = [(normalise(curie(iri)), rid) for rid, iri in rows]
+            con.executemany("UPDATE resources SET display_norm = ? WHERE id = ?", shown)
             con.executemany("INSERT INTO labels VALUES (?,?,NULL,?)",
-                            [(rid, _SHOWN, norm) for norm, _, rid in shown])
+                            [(rid, _SHOWN, norm) for norm, rid in shown])
 
     def types_and_definitions(self) -> None:
         con = self.con
-        con.execute("""INSERT INTO types(rid, type) SELECT DISTINCT r.id, t.type
-                       FROM stage_types t JOIN resources r ON r.iri = t.iri""")
+        con.execute("""INSERT INTO type_iris(iri) SELECT DISTINCT t.type
+                       FROM stage_types t JOIN resources r ON r.iri = t.iri ORDER BY t.type""")
+        con.execute("""INSERT INTO types(rid, tid) SELECT DISTINCT r.id, n.id
+                       FROM stage_types t JOIN resources r ON r.iri = t.iri
+                       JOIN type_iris n ON n.iri = t.type""")
         con.execute("CREATE INDEX types_rid ON types(rid)")
         marks = ",".join("?" * len(_CLASS_TYPES))
         con.execute(f"""UPDATE resources SET is_class = 1 WHERE iri IN (
@@ -417,8 +421,10 @@ class LabelIndex:
             with open(tmp, "rb+") as handle:
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
-        except (sqlite3.Error, OSError) as err:
+        except (sqlite3.OperationalError, OSError) as err:
             tmp.unlink(missing_ok=True)
+            if isinstance(err, sqlite3.OperationalError) and not _WRITE_FAILURE.search(str(err)):
+                raise
             raise DdkbError(f"cannot write the label index {path}: {err}") from None
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -498,8 +504,9 @@ class LabelIndex:
 
     def types(self, iri: str) -> list[str]:
         """The rdf:type IRIs of a labelled ``iri``, sorted."""
-        return [t for (t,) in self._rows("""SELECT DISTINCT t.type FROM types t
-            JOIN resources r ON r.id = t.rid WHERE r.iri = ? ORDER BY t.type""", (iri,))]
+        return [t for (t,) in self._rows("""SELECT n.iri FROM resources r
+            JOIN types t ON t.rid = r.id JOIN type_iris n ON n.id = t.tid
+            WHERE r.iri = ? ORDER BY n.iri""", (iri,))]
 
     def is_class(self, iri: str) -> bool:
         """True if ``iri`` is labelled and typed owl:Class or rdfs:Class."""
@@ -690,14 +697,14 @@ class LabelIndex:
                 if -heapq.nsmallest(limit, scored)[-1][0] > best:
                     break  # nothing left in this or later groups can enter the top `limit`
             rows = self._group_rows(sub, params)
-            for rid, iri, display, lab, sort_key, def_words, alts in rows:
+            for rid, iri, display, lab, def_words, alts in rows:
                 if rid in seen:
                     continue
                 seen.add(rid)
                 score = score_normalised(query, words, lab, (alts or "").split("\n") if alts
                                          else [], set((def_words or "").split()))
                 if score > 0:
-                    scored.append((-score, sort_key, iri, display))
+                    scored.append((-score, (display or curie(iri)).lower(), iri, display))
         return [SearchHit(-neg, iri, curie(iri), display or curie(iri),
                           _class_label(self, self.types(iri)))
                 for neg, _, iri, display in heapq.nsmallest(limit, scored)]
@@ -708,7 +715,7 @@ class LabelIndex:
         A larger group is cut in index order (not label order), so its cost
         does not grow with its size; its hits are then a sample of its best.
         """
-        return self._rows(f"""SELECT r.id, r.iri, r.display, r.display_norm, r.sort_key,
+        return self._rows(f"""SELECT r.id, r.iri, r.display, r.display_norm,
                 r.def_words, r.alt_norms FROM resources r
                 WHERE r.id IN (SELECT rid FROM ({sub}) LIMIT ?)""", (*params, SEARCH_CANDIDATES))
 
