@@ -118,6 +118,30 @@ def test_misspellings_and_ambiguous_names_as_today(kb, bundled, name):
         assert outcome(bundled.resolve, name, classes_only=classes_only) == expected
 
 
+def test_lookups_use_indexes_not_scans(bundled):
+    """Every query of resolve, suggest (bounded) and search is an index look-up (O(log n))."""
+    statements: list[str] = []
+    bundled._con.set_trace_callback(statements.append)
+    try:
+        assert bundled.resolve("ddkb:mutual-trust") == "https://w3id.org/ddkb/mutual-trust"
+        assert bundled.resolve("Mutual Trust") == "https://w3id.org/ddkb/mutual-trust"
+        assert bundled.resolve("peacekeepings") == "https://w3id.org/ddkb/peacekeeping"
+        assert bundled.resolve("mutualtrust") == "https://w3id.org/ddkb/mutual-trust"
+        assert bundled.suggest("peacekeping", exhaustive_limit=0)
+        assert bundled.search("mutual trust")
+    finally:
+        bundled._con.set_trace_callback(None)
+    with sqlite3.connect(bundled.path) as con:
+        plans = {sql: [row[3] for row in con.execute("EXPLAIN QUERY PLAN " + sql)]
+                 for sql in statements if sql.lstrip().upper().startswith("SELECT")}
+    con.close()
+    assert len(plans) > 10
+    scans = {sql: plan for sql, plan in plans.items()
+             if any(step.startswith("SCAN") and "VIRTUAL TABLE" not in step
+                    and not step.startswith("SCAN (subquery") for step in plan)}
+    assert scans == {}
+
+
 def test_misspelling_suggests_the_concept(bundled):
     with pytest.raises(ConceptNotFound) as info:
         bundled.resolve("peacekeping")
