@@ -30,8 +30,10 @@ bounds so that no answer scans everything:
 Words are matched with SQLite's FTS5 when this Python's sqlite3 has it, else
 with a plain (word, column, resource) table; both give the same answers.
 
-The file records its format version; a file that is missing, not an index, of
-another version, or damaged raises :class:`LabelIndexUnusable`: rebuild it.
+The file records its format version and a fingerprint of
+:func:`ddkb.lookup.normalise` (its keys depend on it); a file that is missing,
+not an index, of another version or normaliser, or damaged raises
+:class:`LabelIndexUnusable`: rebuild it.
 
 >>> import ddkb, tempfile, pathlib
 >>> with tempfile.TemporaryDirectory() as folder:
@@ -85,8 +87,21 @@ _CLASS_TYPES = (OWL + "Class", RDFS + "Class")
 _BATCH = 5000
 _CHUNK = 500  # IRIs or ids per "IN (...)" list
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+#: Names whose normalised form fingerprints :func:`ddkb.lookup.normalise`: an index built
+#: with another spelling normaliser has other keys and must be rebuilt.
+_NORMALISER_PROBE = ("Confidence-Building Measures", "Defence Co-operation & Training",
+                     "organisations", "capabilities", "colours", "programme centres",
+                     "Peace-keeping", "analyses", "statuses", "Straße", "licence_offences")
 #: SQLite errors that mean the file could not be written (not a fault of the index code).
 _WRITE_FAILURE = re.compile(r"disk|full|unable to open|I/O|read-?only|permission", re.I)
+
+
+def _normaliser_fingerprint() -> str:
+    """A short hash of what :func:`ddkb.lookup.normalise` makes of a few tricky names."""
+    import hashlib
+
+    text = "\n".join(normalise(name) for name in _NORMALISER_PROBE)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 class LabelIndexUnusable(DdkbError):
@@ -297,6 +312,7 @@ class _Builder:
                 "SELECT count(*) FROM labels WHERE kind IN (0,1,2,3)").fetchone()[0],
         }
         meta = {"format": "ddkb-labelindex", "version": str(FORMAT_VERSION),
+                "normaliser": _normaliser_fingerprint(),
                 "words": "fts5" if self.use_fts else "table",
                 **{k: str(v) for k, v in counts.items()}, **extra}
         con.executemany("INSERT INTO meta VALUES (?,?)", list(meta.items()))
@@ -450,6 +466,9 @@ class LabelIndex:
             if meta.get("version") != str(FORMAT_VERSION) or meta.get("words") not in (
                     "fts5", "table"):
                 raise LabelIndexUnusable(f"{what} has an unknown layout: rebuild it")
+            if meta.get("normaliser") != _normaliser_fingerprint():
+                raise LabelIndexUnusable(f"{what} was built with another spelling "
+                                         "normaliser: rebuild it")
             probe = ("SELECT rowid FROM words WHERE words MATCH '\"a\"' LIMIT 1"
                      if meta["words"] == "fts5" else "SELECT 1 FROM words LIMIT 1")
             self._con.execute(probe).fetchall()  # e.g. "no such module: fts5"

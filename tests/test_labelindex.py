@@ -372,6 +372,8 @@ def _index(tmp_path, name="i.sqlite"):
     (lambda p: _set_pragma(p, "user_version = 0"), "format version 0"),
     (lambda p: _set_pragma(p, "application_id = 7"), "not a ddkb label index"),
     (lambda p: _set_pragma(p, "user_version = 1; DROP TABLE words"), "damaged or unreadable"),
+    (lambda p: _set_pragma(p, "user_version = 1; UPDATE meta SET value = 'x' "
+                              "WHERE key = 'normaliser'"), "another spelling normaliser"),
 ])
 def test_unusable_index_files(tmp_path, damage, message):
     path = _index(tmp_path)
