@@ -242,12 +242,12 @@ def main() -> None:
         rows += [("fresh process: open + resolve + search, wall (s)", f"{seconds:.2f}"),
                  ("fresh process: peak RSS (MB)", f"{rss:.0f}"),
                  ("fresh process answer", answer)]
-    finally:
+    finally:  # what was measured is printed even if a later step fails
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
-    print("| measure | value |\n|---|---:|")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
+        print("| measure | value |\n|---|---:|")
+        for name, value in rows:
+            print(f"| {name} | {value} |")
 
 
 if __name__ == "__main__":
