@@ -519,7 +519,8 @@ class LabelIndex:
 
     def label(self, iri: str) -> str:
         """The display label of ``iri``, else its CURIE (like ``KnowledgeBase.label``)."""
-        return self.display_label(iri) or curie(iri)
+        display = self.display_label(iri)
+        return curie(iri) if display is None else display
 
     def types(self, iri: str) -> list[str]:
         """The rdf:type IRIs of a labelled ``iri``, sorted."""
@@ -710,7 +711,7 @@ class LabelIndex:
         if not words or limit <= 0:
             return []
         seen: set[int] = set()
-        scored: list[tuple[int, str, str, str | None]] = []  # (-score, sort key, iri, display)
+        scored: list[tuple[int, str, str, str]] = []  # (-score, sort key, iri, shown label)
         for sub, params, best in self._search_groups(query, words):
             if best is not None and len(scored) >= limit:
                 if -heapq.nsmallest(limit, scored)[-1][0] > best:
@@ -723,10 +724,10 @@ class LabelIndex:
                 score = score_normalised(query, words, lab, (alts or "").split("\n") if alts
                                          else [], set((def_words or "").split()))
                 if score > 0:
-                    scored.append((-score, (display or curie(iri)).lower(), iri, display))
-        return [SearchHit(-neg, iri, curie(iri), display or curie(iri),
-                          _class_label(self, self.types(iri)))
-                for neg, _, iri, display in heapq.nsmallest(limit, scored)]
+                    shown = curie(iri) if display is None else display
+                    scored.append((-score, shown.lower(), iri, shown))
+        return [SearchHit(-neg, iri, curie(iri), shown, _class_label(self, self.types(iri)))
+                for neg, _, iri, shown in heapq.nsmallest(limit, scored)]
 
     def _group_rows(self, sub: str, params: tuple) -> list[tuple]:
         """Rows to score of (at most SEARCH_CANDIDATES) members of a candidate group.
@@ -768,10 +769,10 @@ def _close_labels(key: str, rows: list[tuple], n: int) -> list[str]:
     (labels in kind order pref, alt, hidden, rdfs; then by display label and IRI).
     """
     labels: dict[str, str] = {}
-    for norm, _kind, display, iri in sorted(rows, key=lambda r: (r[1], r[2] or curie(r[3]),
-                                                                r[3])):
-        if norm:
-            labels.setdefault(norm, display or curie(iri))
+    shown = [(norm, kind, curie(iri) if display is None else display, iri)
+             for norm, kind, display, iri in rows if norm]
+    for norm, _, display, _ in sorted(shown, key=lambda r: (r[1], r[2], r[3])):
+        labels.setdefault(norm, display)
     words = set(key.split())
     sharing = [k for k in labels if words & set(k.split())]  # a word of the name in a label
     close = difflib.get_close_matches(key, sharing, n=n, cutoff=0.3)

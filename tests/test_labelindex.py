@@ -252,12 +252,15 @@ def test_display_rule_language_and_kind(tmp_path):
     rows = [(T + "a", "Zed", "rdfs", "en"), (T + "a", "Bee", "pref", "fr"),
             (T + "b", "Alpha", "rdfs", "de"), (T + "b", "Beta", "rdfs", "en-GB"),
             (T + "c", "Gamma", "pref", ""), (T + "c", "Delta", "pref", "en"),
-            (T + "d", "only alt", "alt", "en")]
+            (T + "d", "only alt", "alt", "en"), (T + "e", "", "pref", "en"),
+            (T + "e", "empty pref", "alt", "en")]
     with LabelIndex.build(tmp_path / "d.sqlite", iter(rows)) as index:
         assert index.display_labels([T + x for x in "abcd"]) == {
             T + "a": "Bee", T + "b": "Beta", T + "c": "Delta"}
         assert index.label(T + "d") == T + "d"  # no CURIE prefix: the IRI itself
         assert index.resolve("only alt") == T + "d"
+        assert index.label(T + "e") == ""  # an empty label is a label (as KnowledgeBase.label)
+        assert [(h.label, h.curie) for h in index.search("empty pref")] == [("", T + "e")]
 
 
 # -- schema.org-style data: rdfs:label-only classes, https IRIs -------------------------------
