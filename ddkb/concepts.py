@@ -253,6 +253,9 @@ def search(kb, text: str, limit: int = 20) -> list[SearchHit]:
     words = set(query.split())
     if not words:
         return []
+    label_index = kb.label_index() if hasattr(kb, "label_index") else None
+    if label_index is not None:  # an on-disk store: only index entries are read
+        return label_index.search(text, limit=limit)
     index = kb.concept_index()
     alts: dict[str, list[str]] = defaultdict(list)
     for e in index.entries:

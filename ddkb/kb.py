@@ -164,6 +164,8 @@ class KnowledgeBase:
         self._labels: dict[str, str] | None = None
         self._label_rows: list[tuple[str, str, str, str]] | None = None
         self._label_memo: dict[str, str | None] = {}
+        self._label_index: Any = None
+        self._label_index_pid = 0
 
     @property
     def store(self) -> ox.Store:
@@ -383,9 +385,37 @@ class KnowledgeBase:
     def lookup(self, name: str, *, classes_only: bool = False) -> str:
         """The IRI of the concept called ``name`` (label, alt label, CURIE or IRI).
 
+        An on-disk store answers from its label index (:mod:`ddkb.labelindex`),
+        reading only index entries; otherwise every label is read once
+        (:class:`~ddkb.lookup.ConceptIndex`). Both give the same answers.
         Raises ConceptNotFound (with suggestions) or AmbiguousConcept.
         """
+        index = self.label_index()
+        if index is not None:
+            from .labelindex import store_has_iri
+
+            return index.resolve(name, classes_only=classes_only,
+                                 exists=store_has_iri(self.store))
         return self.concept_index().resolve(name, classes_only=classes_only)
+
+    def label_index(self):
+        """The store's label index (a :class:`~ddkb.labelindex.LabelIndex`), or None.
+
+        None for an in-memory store, a remote endpoint, or an index file that
+        is missing or unusable (then lookups read the labels themselves).
+        """
+        folder = getattr(self.engine, "folder", None)
+        if folder is None:
+            return None
+        if self._label_index is None or self._label_index_pid != os.getpid():
+            from .labelindex import LabelIndex, LabelIndexUnusable
+
+            try:
+                self._label_index = LabelIndex(folder / LABEL_INDEX)
+            except LabelIndexUnusable:
+                self._label_index = False
+            self._label_index_pid = os.getpid()
+        return self._label_index or None
 
     def concept_index(self):
         """The label index used by :meth:`lookup` (built once)."""
@@ -761,7 +791,7 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
     user_graphs = [f.graph for f in files if not f.bundled]
     warnings: list[str] = []
 
-    def build(store: ox.Store) -> dict[str, Any]:
+    def build(store: ox.Store, folder: Path | None) -> dict[str, Any]:
         total = sum(len(i.content) for i in inputs)
         done = 0
         for item in inputs:
@@ -774,6 +804,10 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
             if progress is not None:
                 progress(done, total, f"inferring ({infer})")
             _add_inferred(store, infer)
+        if folder is not None:
+            if progress is not None:
+                progress(done, total, "indexing labels")
+            build_label_index(store, folder)
         return {"warnings": _conflict_warnings(store, user_graphs)}
 
     if use_cache:
@@ -783,7 +817,7 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
             use_cache = False
     if not use_cache:
         memory = ox.Store()
-        meta = build(memory)
+        meta = build(memory, None)
         kb = KnowledgeBase(memory, files, infer, warnings + meta["warnings"])
     else:
         key = stores.content_key(((i.graph, i.fmt.name, hashlib.sha256(i.content).hexdigest())
@@ -794,6 +828,16 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
         kb = KnowledgeBase(engine, files, infer, meta.get("warnings") or [], from_cache=cached)
     kb.limits = limits
     return kb
+
+
+LABEL_INDEX = "labels.sqlite"
+
+
+def build_label_index(store: ox.Store, folder: Path) -> None:
+    """Build the label index of ``store`` into ``folder/labels.sqlite`` (see ddkb.labelindex)."""
+    from .labelindex import build_from_store
+
+    build_from_store(store, folder / LABEL_INDEX).close()
 
 
 def _open_endpoint(endpoint: Any, data: Any, infer: str | None) -> KnowledgeBase:

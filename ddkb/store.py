@@ -140,6 +140,11 @@ class EmbeddedEngine:
         """The whole dataset as N-Quads (for rdflib-based validation and exports)."""
         return self.store.dump(format=ox.RdfFormat.N_QUADS)
 
+    @property
+    def folder(self) -> Path | None:
+        """The store's folder (that holds ``oxigraph/`` and ``labels.sqlite``), if on disk."""
+        return self.path.parent if self.path is not None else None
+
     def close(self) -> None:
         """Release the store and its shared lock."""
         self._store = None  # type: ignore[assignment]
@@ -325,12 +330,13 @@ def load_steps(store: ox.Store, steps: list[LoadStep], progress: Progress | None
                             to_graph=ox.NamedNode(step.graph), base_iri=step.base_iri)
 
 
-def open_cached_store(key: str, build: Callable[[ox.Store], dict[str, Any]],
+def open_cached_store(key: str, build: Callable[[ox.Store, Path | None], dict[str, Any]],
                       *, folder: Path | None = None) -> tuple[EmbeddedEngine, dict[str, Any], bool]:
     """Open the cached store for ``key`` read-only, building it first if needed.
 
-    ``build(store)`` fills a fresh on-disk store and returns metadata for the
-    manifest (load warnings and the like). Returns ``(engine, metadata,
+    ``build(store, folder)`` fills a fresh on-disk store, may write files
+    that belong with it into ``folder`` (the label index), and returns
+    metadata for the manifest (load warnings and the like). Returns ``(engine, metadata,
     was_cached)``. If the cache folder is unusable (not writable, not ours),
     the store is built in memory instead.
 
@@ -342,7 +348,7 @@ def open_cached_store(key: str, build: Callable[[ox.Store], dict[str, Any]],
     root = Path(folder) if folder is not None else stores_dir()
     if not _ensure_private_dir(root):
         store = ox.Store()
-        return EmbeddedEngine(store), build(store), False
+        return EmbeddedEngine(store), build(store, None), False
     final = root / key
     use = LockFile(root / f"{key}.lock")
     use.shared()
@@ -372,7 +378,8 @@ def _open_read_only(folder: Path, lock: LockFile) -> EmbeddedEngine:
     return EmbeddedEngine(store, db, lock)
 
 
-def _build(root: Path, key: str, build: Callable[[ox.Store], dict[str, Any]]) -> dict[str, Any]:
+def _build(root: Path, key: str, build: Callable[[ox.Store, Path | None], dict[str, Any]]
+           ) -> dict[str, Any]:
     """Build the store for ``key`` in a hidden folder and rename it into place."""
     for stale in root.glob(f".{key}.build-*"):  # left by a builder that was killed
         shutil.rmtree(stale, ignore_errors=True)
@@ -382,7 +389,7 @@ def _build(root: Path, key: str, build: Callable[[ox.Store], dict[str, Any]]) ->
         work.mkdir(mode=0o700)
         store = ox.Store(str(work / "oxigraph"))
         started = time.monotonic()
-        meta = build(store)
+        meta = build(store, work)
         triples = len(store)
         store.flush()
         del store

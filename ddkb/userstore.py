@@ -125,7 +125,7 @@ def load_files(folder: str | Path, data: list[str | Path], *, data_format: str |
     its closure recomputed after every load. Returns a report: files loaded,
     skipped, triples per graph, seconds.
     """
-    from .kb import INFER_MODES, _collect_inputs, _parse_into
+    from .kb import INFER_MODES, LABEL_INDEX, _collect_inputs, _parse_into, build_label_index
 
     folder = Path(folder)
     started = time.monotonic()
@@ -164,6 +164,10 @@ def load_files(folder: str | Path, data: list[str | Path], *, data_format: str |
             _write_manifest(folder, manifest)
         if todo and manifest.get("infer"):
             _refresh_inferred(store, manifest["infer"], folder, manifest)
+        if todo or not (folder / LABEL_INDEX).is_file():
+            if progress is not None:
+                progress(done, total, "indexing labels")
+            build_label_index(store, folder)
         store.flush()
         del store
         manifest["version"] = __version__

@@ -223,3 +223,27 @@ def test_a_cache_folder_others_control_is_not_used(cache_dir, user_file, how, ru
     res = runner.invoke(cli, ["--data", str(user_file), "query", poisoned])
     assert res.exit_code == 0 and res.stdout == "false\n"
     assert f"Warning: {warning}" in res.stderr
+
+
+def test_show_finds_any_labelled_resource_through_the_label_index(tmp_path, cache_dir, cli,
+                                                                   runner):
+    """Not only SKOS concepts: a schema.org class (https IRIs, rdfs:label only) is found by
+    IRI, CURIE and label, and printed like any concept card."""
+    data = tmp_path / "sdo.ttl"
+    data.write_text(
+        "@prefix schema: <https://schema.org/> .\n"
+        "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        'schema:Organization a rdfs:Class ; rdfs:label "Organization" ;\n'
+        '  rdfs:comment "An organized group such as a school, club or company." ;\n'
+        "  rdfs:subClassOf schema:Thing .\n"
+        'schema:Thing a rdfs:Class ; rdfs:label "Thing" .\n')
+    for name in ("https://schema.org/Organization", "schema:Organization", "organization"):
+        result = runner.invoke(cli, ["--data", str(data), "show", name])
+        assert result.exit_code == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[0] == "Organization"
+        assert "Type:         rdfs:Class" in lines
+        assert "    - Thing (https://schema.org/Thing)" in lines
+    (store_dir,) = _stores(cache_dir)
+    assert (cache_dir / "stores" / store_dir / "labels.sqlite").is_file()
