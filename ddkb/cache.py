@@ -48,9 +48,16 @@ def folder_problem(folder: Path | None = None) -> str | None:
 
 
 def private_folder(folder: Path) -> str | None:
-    """Create ``folder`` (mode 0700) if needed; return why it cannot be used, or None."""
+    """Create ``folder`` (mode 0700) if needed; return why it cannot be used, or None.
+
+    Missing parent folders are created 0700 too (``mkdir -p`` would give them
+    the umask's mode, and the cache root must be private).
+    """
+    missing = [folder, *[p for p in folder.parents]]
+    missing = [p for p in missing if not p.exists()]
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for part in reversed(missing):
+            part.mkdir(mode=0o700, exist_ok=True)
     except OSError as err:
         return f"cannot create {folder}: {err.strerror or err}"
     return folder_problem(folder)

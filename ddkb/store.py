@@ -288,11 +288,9 @@ def usable_dir(folder: Path) -> bool:
 
 
 def _ensure_private_dir(folder: Path) -> bool:
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError:
-        return False
-    return usable_dir(folder)
+    from .cache import private_folder
+
+    return private_folder(folder) is None and usable_dir(folder)
 
 
 def _read_manifest(folder: Path) -> dict[str, Any] | None:
