@@ -114,3 +114,14 @@ def test_plain_install_ships_the_data(tmp_path):
     from ddkb import paths
 
     assert n_files == len(paths.bundled_rdf_files()) and n_triples > 0
+
+
+def test_every_command_has_help_with_an_example(cli, runner):
+    """The brief: every CLI command has --help text with an example."""
+    from ddkb.cli import COMMANDS
+
+    for name in COMMANDS:
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, (name, result.stderr)
+        assert "Example" in result.stdout, name
+        assert f"ddkb {name}" in result.stdout or "ddkb --" in result.stdout, name
