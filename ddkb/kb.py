@@ -25,6 +25,7 @@ import pyoxigraph as ox
 
 from . import cache, paths
 from .errors import DataFileError, DdkbError, InputError
+from .formats import RDF_NAMES, RDF_SYNTAXES, rdf_format, rdf_format_for_path
 from .inputs import (
     DEFAULT_MAX_INPUT_SIZE,
     DEFAULT_MAX_JSONLD_DEPTH,
@@ -37,30 +38,10 @@ from .inputs import (
 )
 from .namespaces import GRAPH, INFERRED_GRAPH, PREFIXES
 
-FORMATS_BY_SUFFIX = {
-    ".ttl": ox.RdfFormat.TURTLE,
-    ".turtle": ox.RdfFormat.TURTLE,
-    ".nt": ox.RdfFormat.N_TRIPLES,
-    ".nq": ox.RdfFormat.N_QUADS,
-    ".trig": ox.RdfFormat.TRIG,
-    ".rdf": ox.RdfFormat.RDF_XML,
-    ".owl": ox.RdfFormat.RDF_XML,
-    ".xml": ox.RdfFormat.RDF_XML,
-    ".jsonld": ox.RdfFormat.JSON_LD,
-    ".json": ox.RdfFormat.JSON_LD,
-}
-
-FORMATS_BY_NAME = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "xml": ox.RdfFormat.RDF_XML,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
+#: File suffix -> engine format (kept for callers; the table is :mod:`ddkb.formats`).
+FORMATS_BY_SUFFIX = {x: f.engine for f in RDF_SYNTAXES for x in f.suffixes}
+#: Format name or alias -> engine format (kept for callers; see :func:`ddkb.formats.rdf_format`).
+FORMATS_BY_NAME = {n: f.engine for f in RDF_SYNTAXES for n in (f.name, *f.aliases)}
 
 INFER_MODES = ("rdfs", "owlrl")
 #: Default limits of :meth:`KnowledgeBase.query`.
@@ -636,17 +617,14 @@ def _read_input(path: Path, graph: str, fmt: ox.RdfFormat, bundled: bool,
 
 
 def _format_for(path: Path, data_format: str | None) -> ox.RdfFormat:
+    """The format to parse ``path`` with: ``data_format`` if given, else from its suffix."""
     if data_format:
-        fmt = FORMATS_BY_NAME.get(data_format.lower())
-        if fmt is None:
-            known = ", ".join(sorted(FORMATS_BY_NAME))
-            raise InputError(f"unknown data format '{data_format}' (known: {known})")
-        return fmt
-    fmt = FORMATS_BY_SUFFIX.get(path.suffix.lower())
-    if fmt is None:
+        return rdf_format(data_format).engine
+    syntax = rdf_format_for_path(path)
+    if syntax is None:
         raise InputError(f"{path}: unknown RDF format '{path.suffix or 'no extension'}'; "
-                         "use --data-format turtle|nt|nquads|trig|xml|jsonld")
-    return fmt
+                         f"use --data-format {'|'.join(RDF_NAMES)}")
+    return syntax.engine
 
 
 _POSITION = re.compile(

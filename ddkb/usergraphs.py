@@ -186,11 +186,11 @@ def _parse_imports(path: Path, content: bytes, fmt: ox.RdfFormat) -> list[str]:
 
 def _read_by_suffix(limits: Limits) -> Reader:
     """A reader that takes a file's format from its extension (None: not an RDF file)."""
-    from .kb import FORMATS_BY_SUFFIX
+    from .formats import rdf_format_for_path
 
     def read(path: Path) -> tuple[bytes, ox.RdfFormat] | None:
-        fmt = FORMATS_BY_SUFFIX.get(path.suffix.lower())
-        return None if fmt is None else (read_rdf(path, fmt, limits), fmt)
+        syntax = rdf_format_for_path(path)
+        return None if syntax is None else (read_rdf(path, syntax.engine, limits), syntax.engine)
 
     return read
 

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from ..errors import DdkbError
+from ..formats import RDF_NAMES, FormatChoice
 from ..inputs import (
     DEFAULT_MAX_INPUT_SIZE,
     DEFAULT_MAX_JSONLD_DEPTH,
@@ -21,7 +22,7 @@ from ..inputs import (
 )
 from ..text import visible
 
-DATA_FORMATS = ["turtle", "nt", "nquads", "trig", "xml", "jsonld"]
+DATA_FORMATS = list(RDF_NAMES)
 INFER_CHOICES = ["none", "rdfs", "owlrl"]
 
 
@@ -54,8 +55,10 @@ def kb_options(func: Callable) -> Callable:
         click.option("--data", "data", multiple=True, metavar="FILE",
                      type=click.Path(dir_okay=False, path_type=Path),
                      help="Load this RDF file beside the bundled KB (repeatable)."),
-        click.option("--data-format", type=click.Choice(DATA_FORMATS), default=None,
-                     help="Format of --data files (default: from the file extension)."),
+        click.option("--data-format", type=FormatChoice(DATA_FORMATS), default=None,
+                     help="Format of --data files (default: from the file extension; "
+                          "aliases such as ttl, n-triples, rdfxml work too). "
+                          "Example: --data mine.txt --data-format ttl"),
         click.option("--infer", type=click.Choice(INFER_CHOICES), default=None,
                      help="Add inferred triples (RDFS or OWL 2 RL) in their own graph."),
         click.option("--allow-network", is_flag=True, default=None,

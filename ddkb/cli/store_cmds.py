@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..formats import RDF_NAMES, FormatChoice
 from .common import progress_bar
 
 
@@ -14,8 +15,9 @@ from .common import progress_bar
               type=click.Path(file_okay=False, path_type=Path),
               help="The store folder (created if new; env DDKB_STORE).")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--data-format", default=None,
-              help="Format of the files (default: from each file's extension).")
+@click.option("--data-format", type=FormatChoice(RDF_NAMES), default=None,
+              help="Format of the files (default: from each file's extension; aliases "
+                   "such as ttl work too). Example: --data-format ttl")
 @click.option("--infer", type=click.Choice(["none", "rdfs", "owlrl"]), default=None,
               help="Keep an inferred closure in the store, recomputed after each load.")
 @click.option("--allow-network", is_flag=True,
