@@ -63,6 +63,10 @@ def kb_options(func: Callable) -> Callable:
                      help="Add inferred triples (RDFS or OWL 2 RL) in their own graph."),
         click.option("--allow-network", is_flag=True, default=None,
                      help="Allow network access (SERVICE, remote imports and contexts)."),
+        click.option("--strict-imports", is_flag=True, default=None,
+                     help="Refuse (exit 2) a --data file whose owl:imports has no local "
+                          "copy and no --allow-network, instead of loading it without the "
+                          "import and warning. Example: --strict-imports --data prov-o.ttl"),
         click.option("--no-cache", is_flag=True, default=None,
                      help="Do not build or open a cached store: load into memory."),
         click.option("--store", "store", metavar="DIR", envvar="DDKB_STORE", default=None,
@@ -98,7 +102,8 @@ def kb_options(func: Callable) -> Callable:
     return func
 
 
-KB_OPTION_NAMES = ("data", "data_format", "infer", "allow_network", "no_cache", "store",
+KB_OPTION_NAMES = ("data", "data_format", "infer", "allow_network", "strict_imports",
+                   "no_cache", "store",
                    "endpoint",
                    "max_input_size", "max_literal_size", "max_jsonld_depth", "allow_entities")
 #: The options that become keyword arguments of ``ddkb.load`` when given.
@@ -118,6 +123,7 @@ def kb_settings(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]:
         merged["infer"] = None
     merged["allow_network"] = bool(merged["allow_network"])
     merged["no_cache"] = bool(merged["no_cache"])
+    merged["strict_imports"] = bool(merged["strict_imports"])
     merged["allow_entities"] = bool(merged["allow_entities"])
     return merged
 
@@ -132,6 +138,8 @@ def get_kb(ctx: click.Context, options: dict[str, Any]):
                   store=s["store"], endpoint=s["endpoint"])
     if s["no_cache"]:
         kwargs["use_cache"] = False
+    if s["strict_imports"]:
+        kwargs["strict_imports"] = True
     kwargs.update({name: s[name] for name in LIMIT_OPTION_NAMES if s[name] is not None})
     kb = load(**kwargs)
     for warning in kb.warnings:
