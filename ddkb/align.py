@@ -204,13 +204,15 @@ def read_terms(path: str | Path, rdf_format: str | None = None,
     """
     import pyoxigraph as ox
 
+    from .formats import rdf_format as format_named
+    from .formats import rdf_format_for_path
     from .inputs import memory_error, read_rdf
-    from .kb import FORMATS_BY_NAME, FORMATS_BY_SUFFIX
 
     path = Path(path)
-    fmt = FORMATS_BY_NAME.get(rdf_format or "") or FORMATS_BY_SUFFIX.get(path.suffix.lower())
-    if fmt is None:
+    syntax = format_named(rdf_format) if rdf_format else rdf_format_for_path(path)
+    if syntax is None:
         raise InputError(f"{path}: unknown RDF format (use a .ttl/.nt/.rdf/.jsonld/... name)")
+    fmt = syntax.engine
     content = read_rdf(path, fmt, limits)
     terms: dict[str, Term] = {}
     try:

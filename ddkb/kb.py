@@ -25,6 +25,7 @@ import pyoxigraph as ox
 
 from . import cache, paths
 from .errors import DataFileError, DdkbError, InputError
+from .formats import RDF_NAMES, RDF_SYNTAXES, rdf_format, rdf_format_for_path
 from .inputs import (
     DEFAULT_MAX_INPUT_SIZE,
     DEFAULT_MAX_JSONLD_DEPTH,
@@ -37,30 +38,10 @@ from .inputs import (
 )
 from .namespaces import GRAPH, INFERRED_GRAPH, PREFIXES
 
-FORMATS_BY_SUFFIX = {
-    ".ttl": ox.RdfFormat.TURTLE,
-    ".turtle": ox.RdfFormat.TURTLE,
-    ".nt": ox.RdfFormat.N_TRIPLES,
-    ".nq": ox.RdfFormat.N_QUADS,
-    ".trig": ox.RdfFormat.TRIG,
-    ".rdf": ox.RdfFormat.RDF_XML,
-    ".owl": ox.RdfFormat.RDF_XML,
-    ".xml": ox.RdfFormat.RDF_XML,
-    ".jsonld": ox.RdfFormat.JSON_LD,
-    ".json": ox.RdfFormat.JSON_LD,
-}
-
-FORMATS_BY_NAME = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "xml": ox.RdfFormat.RDF_XML,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
+#: File suffix -> engine format (kept for callers; the table is :mod:`ddkb.formats`).
+FORMATS_BY_SUFFIX = {x: f.engine for f in RDF_SYNTAXES for x in f.suffixes}
+#: Format name or alias -> engine format (kept for callers; see :func:`ddkb.formats.rdf_format`).
+FORMATS_BY_NAME = {n: f.engine for f in RDF_SYNTAXES for n in (f.name, *f.aliases)}
 
 INFER_MODES = ("rdfs", "owlrl")
 #: Default limits of :meth:`KnowledgeBase.query`.
@@ -636,17 +617,14 @@ def _read_input(path: Path, graph: str, fmt: ox.RdfFormat, bundled: bool,
 
 
 def _format_for(path: Path, data_format: str | None) -> ox.RdfFormat:
+    """The format to parse ``path`` with: ``data_format`` if given, else from its suffix."""
     if data_format:
-        fmt = FORMATS_BY_NAME.get(data_format.lower())
-        if fmt is None:
-            known = ", ".join(sorted(FORMATS_BY_NAME))
-            raise InputError(f"unknown data format '{data_format}' (known: {known})")
-        return fmt
-    fmt = FORMATS_BY_SUFFIX.get(path.suffix.lower())
-    if fmt is None:
+        return rdf_format(data_format).engine
+    syntax = rdf_format_for_path(path)
+    if syntax is None:
         raise InputError(f"{path}: unknown RDF format '{path.suffix or 'no extension'}'; "
-                         "use --data-format turtle|nt|nquads|trig|xml|jsonld")
-    return fmt
+                         f"use --data-format {'|'.join(RDF_NAMES)}")
+    return syntax.engine
 
 
 _POSITION = re.compile(
@@ -704,11 +682,16 @@ def _parse_into(store: ox.Store, item: _Input) -> None:
 
 
 def _collect_inputs(data: list[str | Path] | tuple, data_format: str | None,
-                    allow_network: bool, limits: Limits | None = None) -> list[_Input]:
+                    allow_network: bool, limits: Limits | None = None,
+                    missing: list[tuple[Path, str]] | None = None) -> list[_Input]:
     """The bundled files, the user's ``data`` files and the files they import, each read once.
 
     The user's files are read (and checked) first; ``owl:imports`` are then
     looked for in the content already read, so that a pipe is not read twice.
+    An import with no local copy is refused, or added to ``missing`` as
+    ``(importing file, IRI)`` and left out when that list is given (see
+    :func:`ddkb.usergraphs.resolve_imports`). This runs on every load, warm
+    cache or not, so the warnings made from ``missing`` are never lost.
     """
     from .usergraphs import resolve_imports
 
@@ -730,7 +713,8 @@ def _collect_inputs(data: list[str | Path] | tuple, data_format: str | None,
     for path in given:
         read_once(path)
     added: set[Path] = set()
-    for path in resolve_imports(given, allow_network, read=read_once, limits=limits):
+    for path in resolve_imports(given, allow_network, read=read_once, limits=limits,
+                                missing=missing):
         read_once(path)
         if path.resolve() not in added:
             added.add(path.resolve())
@@ -744,7 +728,8 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
          max_literal_size: int | str = DEFAULT_MAX_LITERAL_SIZE,
          max_jsonld_depth: int = DEFAULT_MAX_JSONLD_DEPTH,
          allow_entities: bool = False, progress: Any = None,
-         store: str | Path | None = None, endpoint: str | Any = None) -> KnowledgeBase:
+         store: str | Path | None = None, endpoint: str | Any = None,
+         strict_imports: bool = False) -> KnowledgeBase:
     """Load the bundled ontology and KB plus the user's ``data`` files.
 
     Each file goes to its own named graph (bundled: ``https://w3id.org/ddkb/graph/<path>``;
@@ -764,6 +749,9 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
     deeper than ``max_jsonld_depth``, or XML entity declarations (unless
     ``allow_entities``; they are then expanded within these limits).
 
+    An ``owl:imports`` with no local copy (no catalog entry, no
+    ``allow_network``) is left out with a warning in ``kb.warnings``, or
+    refused (RefusedError) with ``strict_imports``.
     Raises DataFileError (one line: file, line, problem) for a missing or
     broken file, RefusedError for a file past a limit and InputError for a
     bad option value.
@@ -771,6 +759,7 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
     import hashlib
 
     from . import store as stores
+    from .usergraphs import missing_import_warning
 
     if isinstance(data, (str, Path)):  # one file given on its own
         data = [data]
@@ -785,7 +774,9 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
     limits = Limits(parse_size(max_input_size, "--max-input-size"),
                     parse_size(max_literal_size, "--max-literal-size"),
                     max_jsonld_depth, bool(allow_entities))
-    inputs = _collect_inputs(data, data_format, allow_network, limits)
+    missing: list[tuple[Path, str]] | None = None if strict_imports else []
+    inputs = _collect_inputs(data, data_format, allow_network, limits, missing)
+    import_warnings = [missing_import_warning(path, iri) for path, iri in missing or ()]
     files = [SourceFile(i.path, i.graph, i.bundled) for i in inputs]
     sizes = [(i.path, i.content, i.fmt) for i in inputs]
     user_graphs = [f.graph for f in files if not f.bundled]
@@ -818,14 +809,15 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
     if not use_cache:
         memory = ox.Store()
         meta = build(memory, None)
-        kb = KnowledgeBase(memory, files, infer, warnings + meta["warnings"])
+        kb = KnowledgeBase(memory, files, infer, import_warnings + warnings + meta["warnings"])
     else:
         key = stores.content_key(((i.graph, i.fmt.name, hashlib.sha256(i.content).hexdigest())
                                   for i in inputs), infer)
         engine, meta, cached = stores.open_cached_store(key, build)
         if cached:  # built under other limits, perhaps: the literal limit holds all the same
             check_literal_sizes(engine.store, sizes, limits.max_literal_size)
-        kb = KnowledgeBase(engine, files, infer, meta.get("warnings") or [], from_cache=cached)
+        kb = KnowledgeBase(engine, files, infer, import_warnings + (meta.get("warnings") or []),
+                           from_cache=cached)
     kb.limits = limits
     return kb
 

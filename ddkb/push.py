@@ -41,17 +41,12 @@ from typing import Any
 import pyoxigraph as ox
 
 from .errors import DataFileError, EndpointError, InputError
+from .formats import rdf_format, rdf_format_of
 from .remote import MANIFEST_GRAPH, PUSH_NS, STAGING_PREFIX, RemoteEndpoint, graph_digest
 
 #: Triples per Graph Store request.
 DEFAULT_CHUNK_TRIPLES = 50_000
 
-_FORMAT_NAMES = {
-    "turtle": ox.RdfFormat.TURTLE, "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES, "ntriples": ox.RdfFormat.N_TRIPLES,
-    "n-triples": ox.RdfFormat.N_TRIPLES, "xml": ox.RdfFormat.RDF_XML,
-    "rdfxml": ox.RdfFormat.RDF_XML, "jsonld": ox.RdfFormat.JSON_LD,
-}
 
 
 @dataclass(frozen=True)
@@ -177,11 +172,12 @@ def _source(item: GraphSource | tuple) -> GraphSource:
                              ) from None
     fmt = source.format
     if isinstance(fmt, str):
-        fmt = _FORMAT_NAMES.get(fmt.lower())
-        if fmt is None:
-            raise InputError(f"unknown RDF format {source.format!r} for {source.graph} "
-                             f"(known: {', '.join(sorted(_FORMAT_NAMES))})")
-    if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+        try:
+            fmt = rdf_format(fmt).engine
+        except InputError as err:
+            raise InputError(f"{source.label or source.graph}: {err}") from None
+    syntax = rdf_format_of(fmt)
+    if syntax is not None and syntax.datasets:
         raise InputError(f"{source.label or source.graph}: {fmt.name} holds several graphs; "
                          "push takes one graph per source (Turtle, N-Triples, RDF/XML, JSON-LD)")
     try:

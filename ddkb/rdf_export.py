@@ -18,15 +18,11 @@ import re
 
 from . import rdfxml
 from .errors import DdkbError, InputError
+from .formats import RDF_SYNTAXES, canonical_name, rdf_format
 
-#: format name -> (file suffix, media type)
-RDF_FORMATS = {
-    "turtle": (".ttl", "text/turtle"),
-    "nt": (".nt", "application/n-triples"),
-    "xml": (".rdf", "application/rdf+xml"),
-    "jsonld": (".jsonld", "application/ld+json"),
-    "trig": (".trig", "application/trig"),
-}
+#: format name -> (file suffix, media type), from the table in :mod:`ddkb.formats`;
+#: N-Quads and TriG keep the named graphs
+RDF_FORMATS = {s.name: (s.suffix, s.media_type) for s in RDF_SYNTAXES}
 GRAPH_FORMATS = ("graphml", "gexf", "dot", "mermaid")
 FORMATS = (*RDF_FORMATS, *GRAPH_FORMATS)
 
@@ -177,14 +173,6 @@ def plain_prefixes(statements, prefixes: dict[str, str]) -> dict[str, str]:
     return result
 
 
-def _ox_format(fmt: str):
-    import pyoxigraph as ox
-
-    return {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
-            "xml": ox.RdfFormat.RDF_XML, "jsonld": ox.RdfFormat.JSON_LD,
-            "trig": ox.RdfFormat.TRIG}[fmt]
-
-
 def export_rdf(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str:
     """Serialise ``kb`` as RDF in ``fmt`` (see ``RDF_FORMATS``).
 
@@ -197,14 +185,15 @@ def export_rdf(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str
     """
     from .namespaces import PREFIXES
 
+    fmt = canonical_name(fmt)  # ttl, n-triples, rdfxml, json-ld...
     if fmt not in RDF_FORMATS:
         raise InputError(f"unknown RDF format {fmt!r}; valid: {', '.join(RDF_FORMATS)}")
     import pyoxigraph as ox
 
     try:
-        if focus is not None:  # TriG: the neighbourhood goes to the default graph
+        if focus is not None:  # TriG, N-Quads: the neighbourhood goes to the default graph
             statements = focus_triples(kb, focus, depth)
-        elif fmt == "trig":
+        elif rdf_format(fmt).datasets:
             statements = list(kb.store)
         else:
             statements = list(kb.store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
@@ -215,7 +204,7 @@ def export_rdf(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str
         prefixes = None
         if fmt in ("turtle", "trig"):
             prefixes = plain_prefixes(statements, PREFIXES)
-        out = ox.serialize(statements, format=_ox_format(fmt), prefixes=prefixes)
+        out = ox.serialize(statements, format=rdf_format(fmt).engine, prefixes=prefixes)
     except (ValueError, OSError) as err:
         raise DdkbError(f"cannot write the KB as {fmt}: {' '.join(str(err).split())}") from None
     return out.decode("utf-8")
@@ -251,8 +240,8 @@ def export_network(kb, fmt: str, *, focus: str | None = None, depth: int = 1) ->
 
 
 def export(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str:
-    """Export ``kb`` in any of ``FORMATS`` (RDF or graph); returns the text."""
-    if fmt in RDF_FORMATS:
+    """Export ``kb`` in any of ``FORMATS`` (RDF, aliases such as ``ttl`` too, or graph)."""
+    if canonical_name(fmt) in RDF_FORMATS:
         return export_rdf(kb, fmt, focus=focus, depth=depth)
     if fmt in GRAPH_FORMATS:
         return export_network(kb, fmt, focus=focus, depth=depth)

@@ -51,6 +51,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .errors import EndpointError, InputError
+from .formats import RDF_SYNTAXES, RESULT_SYNTAXES
 
 #: Environment variables read by :meth:`RemoteEndpoint.from_env`.
 ENV_URL = "DDKB_ENDPOINT"
@@ -80,22 +81,11 @@ STAGING_PREFIX = "https://w3id.org/ddkb/graph/push-staging/"
 #: The vocabulary of the manifest graph.
 PUSH_NS = "https://w3id.org/ddkb/push#"
 
-_RESULT_FORMATS = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "application/xml": ox.QueryResultsFormat.XML,
-    "text/xml": ox.QueryResultsFormat.XML,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
-_GRAPH_FORMATS = {
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "text/plain": ox.RdfFormat.N_TRIPLES,  # the old N-Triples media type
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/x-turtle": ox.RdfFormat.TURTLE,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-}
+#: Media type -> result format of the SELECT/ASK answers read (CSV loses term types: not read).
+_RESULT_FORMATS = {m: f.engine for f in RESULT_SYNTAXES if f.name != "csv" for m in f.media_types}
+#: Media type -> RDF format of the CONSTRUCT/DESCRIBE answers read.
+_GRAPH_FORMATS = {m: f.engine for f in RDF_SYNTAXES if f.name in ("nt", "turtle", "nquads", "xml")
+                  for m in f.media_types}
 _ACCEPT_RESULTS = "application/sparql-results+json, application/sparql-results+xml;q=0.8"
 _ACCEPT_GRAPH = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
 

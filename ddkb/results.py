@@ -23,21 +23,19 @@ from typing import Any
 import pyoxigraph as ox
 
 from .errors import InputError
+from .formats import GRAPH_NAMES, RESULT_SYNTAXES, canonical_name, rdf_format
 from .namespaces import PREFIXES, curie
 from .text import json_text, one_line
 
-SELECT_FORMATS = ("table", "csv", "tsv", "json", "xml", "markdown")
-GRAPH_FORMATS = ("turtle", "nt", "xml", "jsonld")
+SELECT_FORMATS = ("table", *(f.name for f in RESULT_SYNTAXES), "markdown")
+#: The RDF formats of a CONSTRUCT/DESCRIBE answer (one graph: no N-Quads, no TriG).
+GRAPH_FORMATS = GRAPH_NAMES
 SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
-_RDF_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "xml": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
+#: Name -> engine format of the RDF a CONSTRUCT/DESCRIBE answer is written in.
+_RDF_FORMATS = {name: rdf_format(name).engine for name in GRAPH_FORMATS}
 
 #: A function giving the label to show beside an IRI, or None for no label.
 Labeler = Callable[[str], "str | None"]
@@ -248,8 +246,9 @@ def format_boolean(value: bool, fmt: str) -> str:
 # -- CONSTRUCT / DESCRIBE --------------------------------------------------------------
 def format_graph(triples: list[Any], fmt: str) -> str:
     """Triples as RDF in one of :data:`GRAPH_FORMATS` (Turtle uses the ddkb prefixes)."""
-    rdf_format = _RDF_FORMATS.get(fmt)
-    if rdf_format is None:
+    fmt = canonical_name(fmt)  # ttl, n-triples, rdfxml, json-ld...
+    engine_format = _RDF_FORMATS.get(fmt)
+    if engine_format is None:
         raise InputError(f"format '{fmt}' does not fit a CONSTRUCT/DESCRIBE answer "
                          f"(use {', '.join(GRAPH_FORMATS)})")
     used = _used_prefixes(triples) if fmt in ("turtle", "xml") else None
@@ -258,7 +257,7 @@ def format_graph(triples: list[Any], fmt: str) -> str:
 
         text = serialize(triples, used)
     else:
-        text = ox.serialize(triples, format=rdf_format, prefixes=used).decode("utf-8")
+        text = ox.serialize(triples, format=engine_format, prefixes=used).decode("utf-8")
     # RDF/XML and JSON-LD come without a final newline: a shell prompt would stick to them
     return text if not text or text.endswith("\n") else text + "\n"
 

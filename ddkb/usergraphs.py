@@ -8,10 +8,13 @@
 * ``conflicts`` reports user statements that give a ddkb IRI another label or
   type than the bundled KB gives it; they are loaded but never silently.
 
-An import that cannot be resolved locally is an **error** (``RefusedError``,
-exit 2), not a warning: loading a file without the ontology it imports would
-answer queries from a partial class hierarchy without saying so. The message
-names the IRI and the two ways out (a catalog entry or ``--allow-network``).
+An import that cannot be resolved locally is, by default, left out with a
+**warning** (``ddkb.load`` and the CLI): real ontologies such as PROV-O import
+documents nobody keeps a copy of, and their own triples are still worth
+querying. The warning names the file, the IRI and the ways out (a catalog
+entry or ``--allow-network``). With ``--strict-imports`` (``strict_imports=True``)
+it is an error instead (``RefusedError``, exit 2): queries would otherwise be
+answered from a partial class hierarchy.
 """
 
 from __future__ import annotations
@@ -186,11 +189,11 @@ def _parse_imports(path: Path, content: bytes, fmt: ox.RdfFormat) -> list[str]:
 
 def _read_by_suffix(limits: Limits) -> Reader:
     """A reader that takes a file's format from its extension (None: not an RDF file)."""
-    from .kb import FORMATS_BY_SUFFIX
+    from .formats import rdf_format_for_path
 
     def read(path: Path) -> tuple[bytes, ox.RdfFormat] | None:
-        fmt = FORMATS_BY_SUFFIX.get(path.suffix.lower())
-        return None if fmt is None else (read_rdf(path, fmt, limits), fmt)
+        syntax = rdf_format_for_path(path)
+        return None if syntax is None else (read_rdf(path, syntax.engine, limits), syntax.engine)
 
     return read
 
@@ -235,7 +238,8 @@ def _fetch(iri: str, limits: Limits) -> Path:
 
 
 def resolve_imports(paths: list[str | Path], allow_network: bool = False, *,
-                    read: Reader | None = None, limits: Limits | None = None) -> list[Path]:
+                    read: Reader | None = None, limits: Limits | None = None,
+                    missing: list[tuple[Path, str]] | None = None) -> list[Path]:
     """The user's files followed by the local files they import, transitively.
 
     Each ``owl:imports`` IRI is looked up in ``catalog-v001.xml`` next to the
@@ -243,8 +247,10 @@ def resolve_imports(paths: list[str | Path], allow_network: bool = False, *,
     uses the root ontology's catalog for every import); ddkb's own ontology IRI
     needs no entry (it is bundled).
     Without ``allow_network`` an import the catalog does not cover raises
-    ``RefusedError`` naming the IRI; with it, the document is fetched with
-    urllib into the ddkb cache and loaded from there.
+    ``RefusedError`` naming the IRI -- or, when a ``missing`` list is given,
+    is appended to it as ``(importing file, IRI)`` and left out; with
+    ``allow_network``, the document is fetched with urllib into the ddkb cache
+    and loaded from there.
 
     ``read(path)`` gives a file's checked content and format (None: not RDF);
     the loader passes one that remembers what it read, so that every file
@@ -293,6 +299,9 @@ def resolve_imports(paths: list[str | Path], allow_network: bool = False, *,
                     raise DataFileError(f"{path}: owl:imports <{iri}>: no such file")
             elif allow_network:
                 local = _fetch(iri, limits)
+            elif missing is not None:
+                missing.append((path, iri))
+                continue
             else:
                 raise RefusedError(
                     f"{path}: owl:imports <{iri}> has no local copy in any {CATALOG_NAME} "
@@ -303,6 +312,13 @@ def resolve_imports(paths: list[str | Path], allow_network: bool = False, *,
                 result.append(local)
                 queue.append(local)
     return result
+
+
+def missing_import_warning(path: Path, iri: str) -> str:
+    """The one-line warning for an import left out because it has no local copy."""
+    return (f"{path} imports <{iri}>, which has no local copy: loaded {path} without it "
+            f"(add it to a {CATALOG_NAME} beside {path}, or use --allow-network to fetch "
+            "it; --strict-imports refuses instead)")
 
 
 # -- conflicts -------------------------------------------------------------------------

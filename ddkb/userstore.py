@@ -116,16 +116,20 @@ def _sha256(content: bytes) -> str:
 
 def load_files(folder: str | Path, data: list[str | Path], *, data_format: str | None = None,
                allow_network: bool = False, infer: str | None = None,
-               progress: Callable[[int, int | None, str], None] | None = None) -> dict[str, Any]:
+               progress: Callable[[int, int | None, str], None] | None = None,
+               strict_imports: bool = False) -> dict[str, Any]:
     """Load ``data`` files (and the bundled KB, if new or changed) into the named store.
 
     Creates the store if ``folder`` is new or empty. A file already in the
     store is replaced (its named graph is cleared first); an unchanged file is
     skipped. ``infer`` (``rdfs`` or ``owlrl``) is remembered by the store and
-    its closure recomputed after every load. Returns a report: files loaded,
-    skipped, triples per graph, seconds.
+    its closure recomputed after every load. An ``owl:imports`` with no local
+    copy is left out with a warning, or refused with ``strict_imports`` (as in
+    :func:`ddkb.load`). Returns a report: files loaded, skipped, triples per
+    graph, seconds, warnings.
     """
     from .kb import INFER_MODES, LABEL_INDEX, _collect_inputs, _parse_into, build_label_index
+    from .usergraphs import missing_import_warning
 
     folder = Path(folder)
     started = time.monotonic()
@@ -137,7 +141,8 @@ def load_files(folder: str | Path, data: list[str | Path], *, data_format: str |
             if infer not in INFER_MODES:
                 raise InputError(f"unknown inference mode '{infer}' (known: none, rdfs, owlrl)")
             manifest["infer"] = infer
-        inputs = _collect_inputs(data, data_format, allow_network)
+        missing: list[tuple[Path, str]] | None = None if strict_imports else []
+        inputs = _collect_inputs(data, data_format, allow_network, missing=missing)
         try:
             store = ox.Store(str(folder / "oxigraph"))
         except OSError as err:
@@ -176,7 +181,8 @@ def load_files(folder: str | Path, data: list[str | Path], *, data_format: str |
                 "bundled_loaded": sum(1 for i in todo if i.bundled),
                 "skipped": [str(i.path) for i in inputs if i not in todo and not i.bundled],
                 "graphs": {g: v["triples"] for g, v in sorted(graphs.items())},
-                "seconds": round(time.monotonic() - started, 3)}
+                "seconds": round(time.monotonic() - started, 3),
+                "warnings": [missing_import_warning(path, iri) for path, iri in missing or ()]}
     finally:
         lock.release()
 

@@ -330,10 +330,10 @@ def virtuoso_server() -> Iterator[Server]:
 def bundled_sources() -> list:
     """The bundled KB as ``ddkb.push`` sources: one graph per file, named as ``ddkb.load`` does."""
     from ddkb import paths
-    from ddkb.kb import FORMATS_BY_SUFFIX
+    from ddkb.formats import rdf_format_for_path
     from ddkb.push import GraphSource
 
-    return [GraphSource(paths.graph_name_for(p), p.read_bytes(), FORMATS_BY_SUFFIX[p.suffix],
+    return [GraphSource(paths.graph_name_for(p), p.read_bytes(), rdf_format_for_path(p).engine,
                         p.resolve().as_uri(), p.name)
             for p in paths.bundled_rdf_files()]
 

@@ -62,12 +62,68 @@ def test_unresolvable_import_is_refused_without_touching_the_network(no_network)
     assert "\n" not in message
 
 
-def test_cli_reports_the_refused_import_in_one_line(cli, runner, no_network):
-    result = runner.invoke(cli, ["--data", str(UNRESOLVED), "export", "--format", "nt"])
+def test_cli_strict_imports_refuses_the_import_in_one_line(cli, runner, no_network):
+    result = runner.invoke(cli, ["--strict-imports", "--data", str(UNRESOLVED), "export",
+                                 "--format", "nt"])
     assert result.exit_code == 2
     assert result.stdout == ""
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith("Error: ") and "not-in-any-catalog.ttl" in line
+    assert line == (f"Error: {UNRESOLVED}: owl:imports <{MISSING_IRI}> has no local copy in "
+                    "any catalog-v001.xml (next to this file or to the --data files); add a "
+                    "<uri name=... uri=...> entry for a local copy, or use --allow-network "
+                    "to fetch it")
+    with pytest.raises(RefusedError, match="has no local copy"):
+        ddkb.load(data=[UNRESOLVED], strict_imports=True, use_cache=False)
+
+
+MISSING_IRI = "http://127.0.0.1:9/not-in-any-catalog.ttl"
+MISSING_WARNING = (f"{UNRESOLVED} imports <{MISSING_IRI}>, which has no local copy: loaded "
+                   f"{UNRESOLVED} without it (add it to a catalog-v001.xml beside "
+                   f"{UNRESOLVED}, or use --allow-network to fetch it; --strict-imports "
+                   "refuses instead)")
+OWN_TRIPLE = 'ASK { <http://example.org/remote-user#x> rdfs:label "x"@en }'
+
+
+def test_missing_import_is_left_out_with_a_warning(no_network, tmp_path, monkeypatch):
+    monkeypatch.setenv("DDKB_CACHE_DIR", str(tmp_path / "cache"))
+    first = ddkb.load(data=[UNRESOLVED])
+    again = ddkb.load(data=[UNRESOLVED])  # a warm run: the store comes from the cache
+    memory = ddkb.load(data=[UNRESOLVED], use_cache=False)
+    assert not first.from_cache and again.from_cache
+    for kb in (first, again, memory):
+        assert kb.warnings == [MISSING_WARNING]
+        assert kb.query(OWN_TRIPLE).boolean
+        assert [f.path for f in kb.files if not f.bundled] == [UNRESOLVED]
+
+
+def test_cli_warns_about_the_missing_import_on_every_run(cli, runner, no_network, tmp_path,
+                                                        monkeypatch):
+    monkeypatch.setenv("DDKB_CACHE_DIR", str(tmp_path / "cache"))
+    args = ["--data", str(UNRESOLVED), "query", "--format", "csv",
+            "SELECT ?l WHERE { <http://example.org/remote-user#x> rdfs:label ?l }"]
+    for _ in range(2):  # cold, then from the cached store
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.splitlines() == ["l", "x"]
+        assert result.stderr.splitlines() == [f"Warning: {MISSING_WARNING}"]
+    assert list((tmp_path / "cache").iterdir())  # the second run had a store to reuse
+
+
+def test_installed_ddkb_warns_and_strict_refuses(ddkb_exe, tmp_path):
+    import os
+    import subprocess
+
+    env = {**os.environ, "DDKB_CACHE_DIR": str(tmp_path / "cache")}
+    base = [ddkb_exe, "--data", str(UNRESOLVED), "query", OWN_TRIPLE]
+    loose = subprocess.run(base, capture_output=True, text=True, env=env, cwd=tmp_path,
+                           timeout=120)
+    assert loose.returncode == 0 and loose.stdout.strip() == "true", loose.stderr
+    assert loose.stderr.splitlines() == [f"Warning: {MISSING_WARNING}"]
+    strict = subprocess.run([*base, "--strict-imports"], capture_output=True, text=True,
+                            env=env, cwd=tmp_path, timeout=120)
+    assert strict.returncode == 2 and strict.stdout == ""
+    assert strict.stderr.startswith(f"Error: {UNRESOLVED}: owl:imports <{MISSING_IRI}> has "
+                                    "no local copy")
 
 
 def test_catalog_entry_pointing_nowhere_is_an_error(tmp_path):
@@ -181,3 +237,16 @@ def test_the_imports_of_a_file_seen_before_are_not_parsed_again(tmp_path, monkey
     user.write_text(user.read_text().replace("rdfs:seeAlso", "owl:imports"))
     assert [p.resolve() for p in usergraphs.resolve_imports([user])] == \
         [p.resolve() for p in expected]
+
+
+def test_named_store_load_warns_or_refuses_like_data(cli, runner, no_network, tmp_path):
+    store = tmp_path / "store"
+    strict = runner.invoke(cli, ["load", "--store", str(store), "--strict-imports",
+                                 str(UNRESOLVED)])
+    assert strict.exit_code == 2 and "has no local copy" in strict.stderr
+    result = runner.invoke(cli, ["load", "--store", str(store), str(UNRESOLVED)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines() == [f"Warning: {MISSING_WARNING}"]
+    assert f"loaded   {UNRESOLVED}" in result.stdout
+    kb = ddkb.load(store=store)
+    assert kb.query(OWN_TRIPLE).boolean

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from ..errors import DdkbError
+from ..formats import RDF_NAMES, FormatChoice
 from ..inputs import (
     DEFAULT_MAX_INPUT_SIZE,
     DEFAULT_MAX_JSONLD_DEPTH,
@@ -21,7 +22,7 @@ from ..inputs import (
 )
 from ..text import visible
 
-DATA_FORMATS = ["turtle", "nt", "nquads", "trig", "xml", "jsonld"]
+DATA_FORMATS = list(RDF_NAMES)
 INFER_CHOICES = ["none", "rdfs", "owlrl"]
 
 
@@ -54,12 +55,18 @@ def kb_options(func: Callable) -> Callable:
         click.option("--data", "data", multiple=True, metavar="FILE",
                      type=click.Path(dir_okay=False, path_type=Path),
                      help="Load this RDF file beside the bundled KB (repeatable)."),
-        click.option("--data-format", type=click.Choice(DATA_FORMATS), default=None,
-                     help="Format of --data files (default: from the file extension)."),
+        click.option("--data-format", type=FormatChoice(DATA_FORMATS), default=None,
+                     help="Format of --data files (default: from the file extension; "
+                          "aliases such as ttl, n-triples, rdfxml work too). "
+                          "Example: --data mine.txt --data-format ttl"),
         click.option("--infer", type=click.Choice(INFER_CHOICES), default=None,
                      help="Add inferred triples (RDFS or OWL 2 RL) in their own graph."),
         click.option("--allow-network", is_flag=True, default=None,
                      help="Allow network access (SERVICE, remote imports and contexts)."),
+        click.option("--strict-imports", is_flag=True, default=None,
+                     help="Refuse (exit 2) a --data file whose owl:imports has no local "
+                          "copy and no --allow-network, instead of loading it without the "
+                          "import and warning. Example: --strict-imports --data prov-o.ttl"),
         click.option("--no-cache", is_flag=True, default=None,
                      help="Do not build or open a cached store: load into memory."),
         click.option("--store", "store", metavar="DIR", envvar="DDKB_STORE", default=None,
@@ -95,7 +102,8 @@ def kb_options(func: Callable) -> Callable:
     return func
 
 
-KB_OPTION_NAMES = ("data", "data_format", "infer", "allow_network", "no_cache", "store",
+KB_OPTION_NAMES = ("data", "data_format", "infer", "allow_network", "strict_imports",
+                   "no_cache", "store",
                    "endpoint",
                    "max_input_size", "max_literal_size", "max_jsonld_depth", "allow_entities")
 #: The options that become keyword arguments of ``ddkb.load`` when given.
@@ -115,6 +123,7 @@ def kb_settings(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]:
         merged["infer"] = None
     merged["allow_network"] = bool(merged["allow_network"])
     merged["no_cache"] = bool(merged["no_cache"])
+    merged["strict_imports"] = bool(merged["strict_imports"])
     merged["allow_entities"] = bool(merged["allow_entities"])
     return merged
 
@@ -129,6 +138,8 @@ def get_kb(ctx: click.Context, options: dict[str, Any]):
                   store=s["store"], endpoint=s["endpoint"])
     if s["no_cache"]:
         kwargs["use_cache"] = False
+    if s["strict_imports"]:
+        kwargs["strict_imports"] = True
     kwargs.update({name: s[name] for name in LIMIT_OPTION_NAMES if s[name] is not None})
     kb = load(**kwargs)
     for warning in kb.warnings:

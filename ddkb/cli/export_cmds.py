@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import click
 
+from ..formats import RDF_NAMES, FormatChoice
 from .common import echo_output, get_kb, kb_options
 
-EXPORT_FORMATS = ["turtle", "nt", "xml", "jsonld", "trig", "graphml", "gexf", "dot", "mermaid"]
+#: Every RDF format, then the graph formats of :mod:`ddkb.graph_export`.
+EXPORT_FORMATS = [*RDF_NAMES, "graphml", "gexf", "dot", "mermaid"]
 
 
 @click.command()
-@click.option("--format", "-f", "fmt", type=click.Choice(EXPORT_FORMATS), default="turtle",
-              show_default=True, help="RDF (turtle, nt, xml, jsonld, trig) or graph format.")
+@click.option("--format", "-f", "fmt", type=FormatChoice(EXPORT_FORMATS), default="turtle",
+              show_default=True,
+              help=f"RDF ({', '.join(RDF_NAMES)}; aliases such as ttl, n-triples, rdfxml "
+                   "work too) or graph format. Example: --format ttl")
 @click.option("--focus", metavar="CONCEPT", default=None,
               help="Only this concept's neighbourhood (label, alt label, CURIE or IRI).")
 @click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True,
@@ -26,8 +30,8 @@ def export(ctx: click.Context, fmt: str, focus: str | None, depth: int, output: 
            **options) -> None:
     """Export the KB (plus any --data files) as RDF or for graph tools.
 
-    RDF formats write every triple of every loaded graph (TriG keeps the named
-    graphs; the others write their union); with --infer the inferred triples
+    RDF formats write every triple of every loaded graph (TriG and N-Quads keep
+    the named graphs; the others write their union); with --infer the inferred triples
     are included. Graph formats (graphml, gexf, dot, mermaid) write the network
     of concepts and their relations, for Gephi, yEd, Graphviz or Markdown.
 

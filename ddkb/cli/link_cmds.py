@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..formats import RDF_NAMES, FormatChoice
 from .common import get_kb, kb_options, kb_settings
 
 
@@ -57,8 +58,9 @@ def release(ctx: click.Context, out: str, **options) -> None:
                    "0.9 label = synonym; 0.8 synonym = synonym; 0.75 same words reordered).")
 @click.option("--many", is_flag=True,
               help="Keep every match above the threshold (default: one-to-one, ties dropped).")
-@click.option("--other-format", type=click.Choice(["turtle", "nt", "xml", "jsonld", "trig"]),
-              default=None, help="Format of OTHER (default: from its file extension).")
+@click.option("--other-format", type=FormatChoice(RDF_NAMES),
+              default=None, help="Format of OTHER (default: from its file extension; "
+              "aliases such as ttl work too). Example: --other-format ttl")
 @kb_options
 @click.pass_context
 def align(ctx: click.Context, other: str, output: str | None, threshold: float, many: bool,

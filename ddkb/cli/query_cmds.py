@@ -13,9 +13,11 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
+from ..formats import GRAPH_NAMES, RESULT_NAMES, FormatChoice
 from .common import echo_output, get_kb, kb_options
 
-OUTPUT_FORMATS = ["table", "csv", "tsv", "json", "xml", "markdown", "turtle", "nt", "jsonld"]
+#: SELECT/ASK formats, then the RDF formats of a CONSTRUCT answer (``xml``: either kind).
+OUTPUT_FORMATS = list(dict.fromkeys(["table", *RESULT_NAMES, "markdown", *GRAPH_NAMES]))
 
 
 def _read_query(sparql: str | None, query_file: Path | None, name: str | None) -> str | None:
@@ -91,9 +93,10 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, str]:
               help="Bind a parameter (repeatable). Named query: a concept by label, alt "
                    "label, CURIE or IRI. Plain SPARQL: a SPARQL term (see below), e.g. "
                    "-p c=ddkb:Instrument or -p 'label=\"soft power\"@en'.")
-@click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default=None,
+@click.option("--format", "fmt", type=FormatChoice(OUTPUT_FORMATS), default=None,
               help="SELECT: table (default), csv, tsv, json, xml, markdown. "
-                   "CONSTRUCT/DESCRIBE: turtle (default), nt, xml, jsonld.")
+                   "CONSTRUCT/DESCRIBE: turtle (default), nt, xml, jsonld (aliases such "
+                   "as ttl, n-triples, json-ld work too). Example: --format ttl")
 @click.option("--limit", type=click.IntRange(min=0), default=None,
               help="Keep only the first N rows.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0,

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ..formats import RDF_NAMES, FormatChoice
+from ..text import visible
 from .common import progress_bar
 
 
@@ -14,14 +16,19 @@ from .common import progress_bar
               type=click.Path(file_okay=False, path_type=Path),
               help="The store folder (created if new; env DDKB_STORE).")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--data-format", default=None,
-              help="Format of the files (default: from each file's extension).")
+@click.option("--data-format", type=FormatChoice(RDF_NAMES), default=None,
+              help="Format of the files (default: from each file's extension; aliases "
+                   "such as ttl work too). Example: --data-format ttl")
 @click.option("--infer", type=click.Choice(["none", "rdfs", "owlrl"]), default=None,
               help="Keep an inferred closure in the store, recomputed after each load.")
 @click.option("--allow-network", is_flag=True,
               help="Allow fetching owl:imports that have no local copy.")
+@click.option("--strict-imports", is_flag=True,
+              help="Refuse (exit 2) a file whose owl:imports has no local copy and no "
+                   "--allow-network, instead of loading it without the import and warning. "
+                   "Example: ddkb load --store DIR --strict-imports prov-o.ttl")
 def load(store: Path, files: tuple[Path, ...], data_format: str | None, infer: str | None,
-         allow_network: bool) -> None:
+         allow_network: bool, strict_imports: bool) -> None:
     """Load RDF files (and the bundled KB) into a named store folder, once.
 
     Later commands read the store with --store DIR (or DDKB_STORE) instead of
@@ -37,7 +44,10 @@ def load(store: Path, files: tuple[Path, ...], data_format: str | None, infer: s
     from ..userstore import load_files
 
     report = load_files(store, list(files), data_format=data_format,
-                        allow_network=allow_network, infer=infer, progress=progress_bar())
+                        allow_network=allow_network, infer=infer, progress=progress_bar(),
+                        strict_imports=strict_imports)
+    for warning in report["warnings"]:
+        click.echo(f"Warning: {visible(warning, keep='')}", err=True)
     for path in report["loaded"]:
         click.echo(f"loaded   {path}")
     for path in report["skipped"]:
