@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AmbiguousConcept, ConceptNotFound, DdkbError
-from .lookup import _LOCAL_NAME, normalise
+from .lookup import _LOCAL_NAME, closest, normalise
 from .namespaces import OWL, RDF, RDFS, SKOS, curie, expand
 
 #: Written in the file (``PRAGMA user_version`` and the meta table); bump it on any change.
@@ -773,15 +773,7 @@ def _close_labels(key: str, rows: list[tuple], n: int) -> list[str]:
              for norm, kind, display, iri in rows if norm]
     for norm, _, display, _ in sorted(shown, key=lambda r: (r[1], r[2], r[3])):
         labels.setdefault(norm, display)
-    words = set(key.split())
-    sharing = [k for k in labels if words & set(k.split())]  # a word of the name in a label
-    close = difflib.get_close_matches(key, sharing, n=n, cutoff=0.3)
-    close += difflib.get_close_matches(key, list(labels), n=n * 2, cutoff=0.6)
-    out: list[str] = []
-    for k in close:
-        if labels[k] not in out:
-            out.append(labels[k])
-    return out[:n]
+    return closest(key, labels, n)
 
 
 # -- from a store ----------------------------------------------------------------------------

@@ -180,15 +180,23 @@ class ConceptIndex:
         for e in self.entries:
             if e.iri in allowed:
                 labels.setdefault(normalise(e.label), self.primary.get(e.iri, e.label))
-        import difflib
+        return closest(normalise(text), labels, n)
 
-        key = normalise(text)
-        words = set(key.split())
-        sharing = [k for k in labels if words & set(k.split())]  # a word of the name in a label
-        close = difflib.get_close_matches(key, sharing, n=n, cutoff=0.3)
-        close += difflib.get_close_matches(key, list(labels), n=n * 2, cutoff=0.6)
-        out: list[str] = []
-        for k in close:
-            if labels[k] not in out:
-                out.append(labels[k])
-        return out[:n]
+
+def closest(key: str, labels: dict[str, str], n: int = 5) -> list[str]:
+    """Up to ``n`` display labels whose normalised form is close to ``key`` ("did you mean").
+
+    ``labels`` maps normalised label -> label to show. Labels sharing a word
+    with the name come first (a loose match), then any close spelling.
+    """
+    import difflib
+
+    words = set(key.split())
+    sharing = [k for k in labels if words & set(k.split())]  # a word of the name in a label
+    close = difflib.get_close_matches(key, sharing, n=n, cutoff=0.3)
+    close += difflib.get_close_matches(key, list(labels), n=n * 2, cutoff=0.6)
+    out: list[str] = []
+    for k in close:
+        if labels[k] not in out:
+            out.append(labels[k])
+    return out[:n]
