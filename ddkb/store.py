@@ -193,10 +193,14 @@ class LockFile:
             return False
         return True
 
-    def release(self) -> None:
-        """Drop the lock and close the file."""
+    def release(self, _close: Callable[[int], None] = os.close) -> None:
+        """Drop the lock and close the file.
+
+        ``os.close`` is bound at definition time: at interpreter shutdown a
+        module's globals may already be gone when ``__del__`` runs.
+        """
         if self.fd is not None:
-            os.close(self.fd)
+            _close(self.fd)
             self.fd = None
 
     def __del__(self) -> None:
