@@ -668,9 +668,17 @@ def _xml_error_position(content: bytes) -> str:
     return ""
 
 
-def _parse_into(store: ox.Store, item: _Input) -> None:
+def _parse_into(store: ox.Store, item: _Input, report: Any = None) -> None:
+    """Bulk-load one input into its named graph; ``report(n)`` hears of every n bytes read."""
+    source: Any = item.content
+    if report is not None:
+        import io
+
+        from .store import CountingReader
+
+        source = CountingReader(io.BytesIO(item.content), report)
     try:
-        store.bulk_load(item.content, format=item.fmt, to_graph=ox.NamedNode(item.graph),
+        store.bulk_load(source, format=item.fmt, to_graph=ox.NamedNode(item.graph),
                         base_iri=item.path.resolve().as_uri())
     except SyntaxError as err:
         raise DataFileError(parse_error_message(item.path, str(err), item.content,
@@ -759,6 +767,7 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
     import hashlib
 
     from . import store as stores
+    from .store import ByteProgress
     from .usergraphs import missing_import_warning
 
     if isinstance(data, (str, Path)):  # one file given on its own
@@ -783,21 +792,15 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
     warnings: list[str] = []
 
     def build(store: ox.Store, folder: Path | None) -> dict[str, Any]:
-        total = sum(len(i.content) for i in inputs)
-        done = 0
+        bar = ByteProgress(sum(len(i.content) for i in inputs), progress)
         for item in inputs:
-            _parse_into(store, item)
-            done += len(item.content)
-            if progress is not None:
-                progress(done, total, "loading")
+            _parse_into(store, item, bar)
         check_literal_sizes(store, sizes, limits.max_literal_size)
         if infer is not None:
-            if progress is not None:
-                progress(done, total, f"inferring ({infer})")
+            bar.stage(f"inferring ({infer})")
             _add_inferred(store, infer)
         if folder is not None:
-            if progress is not None:
-                progress(done, total, "indexing labels")
+            bar.stage("indexing labels")
             build_label_index(store, folder)
         return {"warnings": _conflict_warnings(store, user_graphs)}
 

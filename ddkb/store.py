@@ -32,7 +32,6 @@ import shutil
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -52,6 +51,27 @@ KEY_MODULES = ("kb.py", "store.py", "reason.py", "inputs.py", "labelindex.py",
 
 Progress = Callable[[int, int | None, str], None]
 """A progress callback: ``progress(done, total_or_None, what)`` in bytes."""
+
+
+class ByteProgress:
+    """Counts bytes loaded across several inputs and reports them to a :data:`Progress`.
+
+    Fed by :class:`CountingReader` while pyoxigraph parses, so one large file
+    moves the bar too (not only the end of each file).
+    """
+
+    def __init__(self, total: int, progress: Progress | None, what: str = "loading") -> None:
+        self.total, self.progress, self.what, self.done = total, progress, what, 0
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if self.progress is not None:
+            self.progress(self.done, self.total, self.what)
+
+    def stage(self, what: str) -> None:
+        """Report a new stage (inference, indexing) at the bytes reached so far."""
+        if self.progress is not None:
+            self.progress(self.done, self.total, what)
 
 
 class StoreError(DdkbError):
@@ -239,19 +259,7 @@ def content_key(inputs: Iterable[tuple[str, str, str]], infer: str | None) -> st
 
 
 # -- the store cache --------------------------------------------------------------------
-@dataclass
-class LoadStep:
-    """One input to load into a store being built."""
-
-    graph: str
-    fmt: ox.RdfFormat
-    base_iri: str
-    size: int
-    open: Callable[[], BinaryIO]
-    label: str
-
-
-class _Counting:
+class CountingReader:
     """A binary reader that reports how many bytes were read (for progress bars)."""
 
     def __init__(self, raw: BinaryIO, report: Callable[[int], None]) -> None:
@@ -313,23 +321,6 @@ def _valid_store(folder: Path, key: str) -> dict[str, Any] | None:
     if not manifest or manifest.get("key") != key or manifest.get("format") != STORE_FORMAT:
         return None
     return manifest
-
-
-def load_steps(store: ox.Store, steps: list[LoadStep], progress: Progress | None) -> None:
-    """Bulk-load every step into its named graph, reporting bytes read."""
-    total = sum(s.size for s in steps) or None
-    done = 0
-
-    def advance(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress is not None:
-            progress(done, total, "loading")
-
-    for step in steps:
-        with step.open() as raw:
-            store.bulk_load(_Counting(raw, advance), format=step.fmt,
-                            to_graph=ox.NamedNode(step.graph), base_iri=step.base_iri)
 
 
 def open_cached_store(key: str, build: Callable[[ox.Store, Path | None], dict[str, Any]],

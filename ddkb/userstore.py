@@ -35,7 +35,7 @@ import pyoxigraph as ox
 
 from . import __version__
 from .errors import InputError
-from .store import EmbeddedEngine, LockFile, StoreError
+from .store import ByteProgress, EmbeddedEngine, LockFile, StoreError
 
 #: Bump when the layout of a named store changes (a store from another format is refused).
 USER_STORE_FORMAT = 1
@@ -149,29 +149,25 @@ def load_files(folder: str | Path, data: list[str | Path], *, data_format: str |
             raise StoreError(f"{folder}: cannot open the store for writing: "
                              f"{' '.join(str(err).split())}") from None
         graphs: dict[str, Any] = manifest.setdefault("graphs", {})
-        todo = [i for i in inputs
-                if graphs.get(i.graph, {}).get("sha256") != _sha256(i.content)
+        digests = {i.graph: _sha256(i.content) for i in inputs}
+        todo = [i for i in inputs if graphs.get(i.graph, {}).get("sha256") != digests[i.graph]
                 or manifest.get("loading") == i.graph]
-        total = sum(len(i.content) for i in todo) or None
-        done = 0
+        bar = ByteProgress(sum(len(i.content) for i in todo), progress)
         for item in todo:
             manifest["loading"] = item.graph
             _write_manifest(folder, manifest)
             store.clear_graph(ox.NamedNode(item.graph))
-            _parse_into(store, item)
-            done += len(item.content)
-            if progress is not None:
-                progress(done, total, "loading")
-            graphs[item.graph] = {"path": str(item.path), "sha256": _sha256(item.content),
+            _parse_into(store, item, bar)
+            graphs[item.graph] = {"path": str(item.path), "sha256": digests[item.graph],
                                   "format": item.fmt.name, "bundled": item.bundled,
                                   "triples": _graph_size(store, item.graph)}
             manifest.pop("loading", None)
             _write_manifest(folder, manifest)
         if todo and manifest.get("infer"):
+            bar.stage(f"inferring ({manifest['infer']})")
             _refresh_inferred(store, manifest["infer"], folder, manifest)
         if todo or not (folder / LABEL_INDEX).is_file():
-            if progress is not None:
-                progress(done, total, "indexing labels")
+            bar.stage("indexing labels")
             build_label_index(store, folder)
         store.flush()
         del store

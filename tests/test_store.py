@@ -247,3 +247,44 @@ def test_show_finds_any_labelled_resource_through_the_label_index(tmp_path, cach
         assert "    - Thing (https://schema.org/Thing)" in lines
     (store_dir,) = _stores(cache_dir)
     assert (cache_dir / "stores" / store_dir / "labels.sqlite").is_file()
+
+
+def test_a_build_reports_bytes_while_a_file_is_parsed(cache_dir, tmp_path):
+    """Progress moves inside one large file (not only at its end), then names each stage."""
+    big = tmp_path / "big.nt"
+    big.write_text("".join(f'<{T}s{i}> <{T}p> "value {i}" .\n' for i in range(40000)))
+    seen: list[tuple[int, int | None, str]] = []
+    ddkb.load(data=[big], progress=lambda done, total, what: seen.append((done, total, what)))
+    loading = [done for done, _, what in seen if what == "loading"]
+    total = seen[0][1]
+    assert total and total > big.stat().st_size
+    start = total - big.stat().st_size  # the big file is read last
+    assert len([d for d in loading if start < d < total]) > 10  # reports inside the file
+    assert loading == sorted(loading) and loading[-1] == total
+    assert [what for _, _, what in seen if what != "loading"] == ["indexing labels"]
+    again: list = []
+    ddkb.load(data=[big], progress=lambda *a: again.append(a))
+    assert again == []  # a warm run builds nothing
+
+
+def test_the_progress_bar_draws_only_on_a_terminal():
+    import io
+
+    from ddkb.cli.common import progress_bar
+
+    assert progress_bar(io.StringIO()) is None
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    draw = progress_bar(screen)
+    import time
+
+    time.sleep(0.6)  # it stays quiet for builds that finish within half a second
+    draw(50_000_000, 100_000_000, "loading")
+    draw(100_000_000, 100_000_000, "loading")
+    text = screen.getvalue()
+    assert "\rloading  50.0 MB / 100.0 MB" in text and "MB/s  ETA" in text
+    assert text.endswith("\n")
