@@ -131,7 +131,8 @@ class KnowledgeBase:
     """
 
     def __init__(self, engine: Any, files: list[SourceFile], infer: str | None = None,
-                 warnings: list[str] | None = None, from_cache: bool = False):
+                 warnings: list[str] | None = None, from_cache: bool = False,
+                 index_on_demand: bool = False, progress: Any = None):
         from .store import EmbeddedEngine
 
         self.engine = EmbeddedEngine(engine) if isinstance(engine, ox.Store) else engine
@@ -147,6 +148,9 @@ class KnowledgeBase:
         self._label_memo: dict[str, str | None] = {}
         self._label_index: Any = None
         self._label_index_pid = 0
+        #: a cached store's label index is built by the first command that needs it
+        self._index_on_demand = index_on_demand
+        self._progress = progress
 
     @property
     def store(self) -> ox.Store:
@@ -394,9 +398,39 @@ class KnowledgeBase:
             try:
                 self._label_index = LabelIndex(folder / LABEL_INDEX)
             except LabelIndexUnusable:
-                self._label_index = False
+                self._label_index = self._build_label_index(folder) or False
             self._label_index_pid = os.getpid()
         return self._label_index or None
+
+    def _build_label_index(self, folder: Path):
+        """Build a cached store's missing (or outdated) label index, once, under its build lock.
+
+        Done on first need rather than with the store, so that ``ddkb query``
+        on millions of triples does not pay for an index it never reads; the
+        index then lives beside the store and every later command reuses it.
+        Another process building it at the same time is waited for.
+        """
+        if not self._index_on_demand:
+            return None
+        from .labelindex import LabelIndex, LabelIndexUnusable
+        from .store import build_lock
+
+        lock = build_lock(folder)
+        try:
+            if not lock.exclusive():
+                return None
+            try:
+                return LabelIndex(folder / LABEL_INDEX)
+            except LabelIndexUnusable:
+                pass
+            if self._progress is not None:
+                self._progress(0, None, "indexing labels (once for this data) ...")
+            build_label_index(self.engine.store, folder)
+            if self._progress is not None:
+                self._progress(0, 0, "indexing labels (once for this data): done")
+            return LabelIndex(folder / LABEL_INDEX)
+        finally:
+            lock.release()
 
     def concept_index(self):
         """The label index used by :meth:`lookup` (built once)."""
@@ -799,9 +833,6 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
         if infer is not None:
             bar.stage(f"inferring ({infer})")
             _add_inferred(store, infer)
-        if folder is not None:
-            bar.stage("indexing labels")
-            build_label_index(store, folder)
         return {"warnings": _conflict_warnings(store, user_graphs)}
 
     if use_cache:
@@ -820,7 +851,8 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
         if cached:  # built under other limits, perhaps: the literal limit holds all the same
             check_literal_sizes(engine.store, sizes, limits.max_literal_size)
         kb = KnowledgeBase(engine, files, infer, import_warnings + (meta.get("warnings") or []),
-                           from_cache=cached)
+                           from_cache=cached, index_on_demand=engine.folder is not None,
+                           progress=progress)
     kb.limits = limits
     return kb
 

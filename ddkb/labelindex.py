@@ -422,7 +422,8 @@ class LabelIndex:
         try:
             with closing(sqlite3.connect(tmp, isolation_level=None)) as con:
                 for pragma in ("journal_mode = OFF", "synchronous = OFF", "temp_store = FILE",
-                               "cache_size = -65536", "locking_mode = EXCLUSIVE"):
+                               "cache_size = -65536", "temp.cache_size = -65536",
+                               "locking_mode = EXCLUSIVE"):
                     con.execute(f"PRAGMA {pragma}")
                 con.executescript(_SCHEMA + _STAGING)  # (executescript would end a transaction)
                 con.execute("BEGIN")

@@ -348,7 +348,7 @@ def open_cached_store(key: str, build: Callable[[ox.Store, Path | None], dict[st
     manifest = _valid_store(final, key)
     cached = manifest is not None
     if manifest is None:
-        builder = LockFile(root / f"{key}.build.lock")
+        builder = build_lock(final)
         try:
             builder.exclusive()
             manifest = _valid_store(final, key)
@@ -359,6 +359,11 @@ def open_cached_store(key: str, build: Callable[[ox.Store, Path | None], dict[st
             builder.release()
         _prune(root, keep_key=key)
     return _open_read_only(final, use), manifest.get("meta") or {}, cached
+
+
+def build_lock(folder: Path) -> LockFile:
+    """The lock held while the cached store in ``folder``, or a file that goes with it, is built."""
+    return LockFile(folder.parent / f"{folder.name}.build.lock")
 
 
 def _open_read_only(folder: Path, lock: LockFile) -> EmbeddedEngine:

@@ -132,10 +132,27 @@ def _imports_of(path: Path, content: bytes, fmt: ox.RdfFormat) -> list[str]:
                     return found
         except (OSError, ValueError):
             pass
+    if not could_import(content):
+        return []
     found = _parse_imports(path, content, fmt)
     if memo is not None:
         _remember(memo, json.dumps(found))
     return found
+
+
+def could_import(content: bytes) -> bool:
+    """False when ``content`` certainly has no ``owl:imports`` (a byte search, not a parse).
+
+    Whatever the syntax, the predicate's IRI is spelled out in the file:
+    either the letters ``imports`` appear (full IRI, prefixed name, JSON-LD
+    term, RDF/XML element or entity), or a namespace, base or prefix ends
+    inside the word, which needs ``#i`` written somewhere (``owl#imp`` +
+    ``orts``). Escapes can hide both (``\\u0069``, ``\\#``, ``&#105;``), so a
+    file with any backslash or character reference is parsed too, and so is
+    UTF-16 (NUL bytes), where the letters are not one run of bytes. Parsing
+    a few million triples takes seconds; this search takes milliseconds.
+    """
+    return any(mark in content for mark in (b"imports", b"#i", b"\\", b"&#", b"\x00"))
 
 
 def _imports_memo(key: str) -> Path | None:
@@ -340,14 +357,25 @@ def _show(term) -> str:
     return curie(term.value)
 
 
-#: Every label and type of a ddkb IRI, with its graph (the engine filters: a large
-#: user file costs a scan of three predicates, not a Python loop over every quad).
-_LABELS_AND_TYPES_OF_DDKB_IRIS = f"""
-SELECT ?g ?s ?p ?o WHERE {{
-  VALUES ?p {{ <{SKOS_PREF}> <{RDFS_LABEL}> <{RDF_TYPE}> }}
-  GRAPH ?g {{ ?s ?p ?o }}
-  FILTER(isIRI(?s) && STRSTARTS(STR(?s), "https://w3id.org/ddkb/"))
-}}"""
+def _bundled_labels_and_types(store) -> dict[tuple[str, str], list]:
+    """(ddkb IRI, predicate) -> objects of its labels and types in the bundled graphs.
+
+    Read graph by graph from the bundled files (a few thousand quads), so a
+    large user file costs nothing here.
+    """
+    import pyoxigraph as ox
+
+    ours: dict[tuple[str, str], list] = {}
+    bundled = [g for g in store.named_graphs() if isinstance(g, ox.NamedNode)
+               and g.value.startswith(BUNDLED_GRAPH_PREFIX)
+               and not g.value.startswith(INFERRED_GRAPH_PREFIX)]
+    for graph in bundled:
+        for p in (SKOS_PREF, RDFS_LABEL, RDF_TYPE):
+            for quad in store.quads_for_pattern(None, ox.NamedNode(p), None, graph):
+                s = quad.subject
+                if isinstance(s, ox.NamedNode) and s.value.startswith("https://w3id.org/ddkb/"):
+                    ours.setdefault((s.value, p), []).append(quad.object)
+    return ours
 
 
 def conflicts(store, user_graph_iris: list[str]) -> list[str]:
@@ -360,21 +388,22 @@ def conflicts(store, user_graph_iris: list[str]) -> list[str]:
     * an ``rdf:type`` that is neither one of ours nor a superclass of one of ours.
 
     ``store`` is the pyoxigraph store of a loaded KB; ``user_graph_iris`` are the
-    named graphs of the user's files.
+    named graphs of the user's files. Each bundled (IRI, predicate) pair is
+    looked up in each user graph: the cost grows with the bundled KB, not with
+    the size of the user's files.
     """
     import pyoxigraph as ox
 
     users = [g for g in user_graph_iris if g]
     if not users:
         return []
-    ours: dict[tuple[str, str], list] = {}
+    ours = _bundled_labels_and_types(store)
     theirs: list[tuple[str, str, str, object]] = []
-    for row in store.query(_LABELS_AND_TYPES_OF_DDKB_IRIS):  # filtered in the engine
-        g, s, p, obj = row["g"].value, row["s"].value, row["p"].value, row["o"]
-        if g in users:
-            theirs.append((g, s, p, obj))
-        elif g.startswith(BUNDLED_GRAPH_PREFIX) and not g.startswith(INFERRED_GRAPH_PREFIX):
-            ours.setdefault((s, p), []).append(obj)
+    for graph in users:
+        node = ox.NamedNode(graph)
+        for s, p in ours:
+            for quad in store.quads_for_pattern(ox.NamedNode(s), ox.NamedNode(p), None, node):
+                theirs.append((graph, s, p, quad.object))
     supers = _superclasses(store)
     warnings = []
     for g, s, p, obj in sorted(theirs, key=lambda t: (t[0], t[1], t[2], str(t[3]))):

@@ -261,10 +261,56 @@ def test_a_build_reports_bytes_while_a_file_is_parsed(cache_dir, tmp_path):
     start = total - big.stat().st_size  # the big file is read last
     assert len([d for d in loading if start < d < total]) > 10  # reports inside the file
     assert loading == sorted(loading) and loading[-1] == total
-    assert [what for _, _, what in seen if what != "loading"] == ["indexing labels"]
+    assert [what for _, _, what in seen if what != "loading"] == []  # no label index yet
     again: list = []
-    ddkb.load(data=[big], progress=lambda *a: again.append(a))
+    kb = ddkb.load(data=[big], progress=lambda *a: again.append(a))
     assert again == []  # a warm run builds nothing
+    kb.label_index()  # the first command that needs labels builds their index, once
+    assert [what for _, _, what in again] == ["indexing labels (once for this data) ...",
+                                             "indexing labels (once for this data): done"]
+    kb.close()
+    third: list = []
+    assert ddkb.load(data=[big], progress=lambda *a: third.append(a)).label_index() is not None
+    assert third == []
+
+
+def test_the_label_index_is_built_on_first_need_not_by_query(cache_dir, tmp_path, runner, cli):
+    """`ddkb query` never pays for the label index; `ddkb show` builds it once and keeps it."""
+    data = tmp_path / "d.ttl"
+    data.write_text(f'<{T}x> <http://www.w3.org/2004/02/skos/core#prefLabel> "Harbour visit" .\n')
+    run = runner.invoke
+    result = run(cli, ["--data", str(data), "query", "SELECT (COUNT(*) AS ?n) {?s ?p ?o}"])
+    assert result.exit_code == 0, result.output
+    (store_dir,) = _stores(cache_dir)
+    index = cache_dir / "stores" / store_dir / "labels.sqlite"
+    assert not index.exists()
+    result = run(cli, ["--data", str(data), "show", "harbor visits"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "Harbour visit"
+    assert index.is_file()
+    built = index.stat().st_mtime_ns
+    index.write_bytes(b"not an index")  # damaged or from another ddkb: rebuilt on next need
+    result = run(cli, ["--data", str(data), "search", "harbour"])
+    assert result.exit_code == 0 and "Harbour visit" in result.output, result.output
+    assert index.read_bytes()[:16] == b"SQLite format 3\x00"
+    assert index.stat().st_mtime_ns != built
+
+
+def test_parallel_first_needs_build_one_usable_label_index(cache_dir, tmp_path, ddkb_exe):
+    """Several processes asking for labels of a new store at once all answer, and agree."""
+    data = tmp_path / "d.ttl"
+    data.write_text("".join(f'<{T}c{i}> <http://www.w3.org/2004/02/skos/core#prefLabel> '
+                            f'"concept number {i}" .\n' for i in range(3000)))
+    env = {**os.environ, "DDKB_CACHE_DIR": str(cache_dir)}
+    cmd = [ddkb_exe, "--data", str(data), "show", "concept number 1234"]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
+    assert {o[0].splitlines()[0] for o in outs} == {"concept number 1234"}
+    (store_dir,) = _stores(cache_dir)
+    assert not [p for p in (cache_dir / "stores" / store_dir).iterdir()
+                if p.name.endswith(".tmp")]
 
 
 def test_the_progress_bar_draws_only_on_a_terminal():

@@ -220,7 +220,7 @@ def test_the_imports_of_a_file_seen_before_are_not_parsed_again(tmp_path, monkey
     expected = [copy / "user.ttl", copy / "ext" / "vocab.ttl", copy / "ext" / "base.ttl"]
     first = usergraphs.resolve_imports([copy / "user.ttl"])
     assert [p.resolve() for p in first] == [p.resolve() for p in expected]
-    assert sorted(parsed) == ["base.ttl", "user.ttl", "vocab.ttl"]
+    assert sorted(parsed) == ["user.ttl", "vocab.ttl"]  # base.ttl spells no import: no parse
     parsed.clear()
     again = usergraphs.resolve_imports([copy / "user.ttl"])
     assert [p.resolve() for p in again] == [p.resolve() for p in expected] and parsed == []
@@ -250,3 +250,30 @@ def test_named_store_load_warns_or_refuses_like_data(cli, runner, no_network, tm
     assert f"loaded   {UNRESOLVED}" in result.stdout
     kb = ddkb.load(store=store)
     assert kb.query(OWN_TRIPLE).boolean
+
+
+@pytest.mark.parametrize("spelling", [
+    "@prefix o: <http://www.w3.org/2002/07/owl#imp> .\n<http://example.org/o> o:orts {iri} .",
+    "@prefix o: <http://www.w3.org/2002/07/owl#> .\n<http://example.org/o> o:\\u0069mports {iri} .",
+    "<http://example.org/o> <http://www.w3.org/2002/07/owl#\\u0069mports> {iri} .",
+    "@base <http://www.w3.org/2002/07/owl> .\n@prefix o: <#imp> .\n"
+    "<http://example.org/o> o:orts {iri} .",
+])
+def test_an_import_spelled_without_the_word_imports_is_still_found(spelling, tmp_path,
+                                                                   monkeypatch, no_network):
+    """The byte search that skips parsing files with no imports never misses a hidden one."""
+    monkeypatch.setenv("DDKB_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "sly.ttl"
+    data.write_text(spelling.format(iri=f"<{MISSING_IRI}>"))
+    try:
+        kb = ddkb.load(data=[data])
+    except ddkb.DdkbError as err:  # "\\u0069mports" in a prefixed name is not Turtle
+        assert "sly.ttl" in str(err)
+        return
+    assert [w for w in kb.warnings if MISSING_IRI in w], kb.warnings
+
+
+def test_could_import_is_false_only_for_files_without_any_spelling_of_imports():
+    assert not usergraphs.could_import(b'<http://e.org/a> <http://e.org/p> "x" .\n')
+    for text in (b"owl:imports", b"owl#imp", b"\\u0069", b"&#105;", "imports".encode("utf-16")):
+        assert usergraphs.could_import(b"<a> <b> <c> . " + text)

@@ -165,14 +165,15 @@ def progress_bar(stream: Any = None) -> Callable[[int, int | None, str], None] |
     def draw(done: int, total: int | None, what: str) -> None:
         now = time.monotonic()
         finished = total is not None and done >= total
-        if now - state["last"] < 0.1 and not finished:
+        stage_only = not total and not done  # a stage with no amount, e.g. "indexing labels"
+        if now - state["last"] < 0.1 and not (finished or stage_only):
             return
         elapsed = max(now - started, 1e-6)
-        if elapsed < 0.5 and not state["shown"]:
+        if elapsed < 0.5 and not (state["shown"] or stage_only):
             return
         state["last"], state["shown"] = now, True
         rate = done / elapsed
-        text = f"{what}  {done / 1e6:.1f} MB"
+        text = what if stage_only else f"{what}  {done / 1e6:.1f} MB"
         if total:
             left = (total - done) / rate if rate > 0 else 0
             text += f" / {total / 1e6:.1f} MB  {rate / 1e6:.1f} MB/s  ETA {left:.0f} s"
