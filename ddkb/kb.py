@@ -592,35 +592,30 @@ _SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
 _RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 
 
-def _label_rank(kind_rank: int, lang: str) -> int:
-    return kind_rank + (0 if lang in ("", "en") or lang.startswith("en-") else 1)
-
-
 def _best_label(engine: Any, iri: str) -> str | None:
     """The label :func:`_label_map` would give ``iri``, read from the store's indexes."""
+    from .labels import display_label
+
     try:
         subject = ox.NamedNode(iri)
     except ValueError:
         return None
-    best: tuple[int, str] | None = None
-    for kind_rank, prop in ((0, _SKOS_PREF), (2, _RDFS_LABEL)):
-        for quad in engine.quads(subject, ox.NamedNode(prop), None):
-            obj = quad.object
-            if isinstance(obj, ox.Literal):
-                key = (_label_rank(kind_rank, obj.language or ""), obj.value)
-                if best is None or key < best:
-                    best = key
-    return best[1] if best else None
+    return display_label((kind, quad.object.value, quad.object.language)
+                         for kind, prop in (("pref", _SKOS_PREF), ("rdfs", _RDFS_LABEL))
+                         for quad in engine.quads(subject, ox.NamedNode(prop), None)
+                         if isinstance(quad.object, ox.Literal))
 
 
 def _label_map(kb: KnowledgeBase) -> dict[str, str]:
-    """IRI -> display label: English (or untagged) prefLabel, other prefLabel, rdfs:label."""
-    rank = {"pref": 0, "rdfs": 2}
+    """IRI -> display label (the rule of :mod:`ddkb.labels`) for every labelled IRI."""
+    from .labels import display_rank
+
     best: dict[str, tuple[int, str]] = {}
     for iri, text, kind, lang in kb.label_rows():
-        if kind not in rank:
+        rank = display_rank(kind, lang)
+        if rank is None:
             continue
-        key = (_label_rank(rank[kind], lang), text)
+        key = (rank, text)
         old = best.get(iri)
         if old is None or key < old:
             best[iri] = key

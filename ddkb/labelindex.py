@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AmbiguousConcept, ConceptNotFound, DdkbError
+from .labels import display_rank, language_rank
 from .lookup import _LOCAL_NAME, closest, normalise
 from .namespaces import OWL, RDF, RDFS, SKOS, curie, expand
 
@@ -135,9 +136,8 @@ def _cut(text: str, limit: int = MAX_LABEL_CHARS) -> str:
 
 
 def _lang_rank(lang: str) -> int:
-    """0 for English or untagged text, 1 for any other language (ddkb's display rule)."""
-    lang = (lang or "").lower()
-    return 0 if lang in ("", "en") or lang.startswith("en-") else 1
+    """0 for English or untagged text, 1 for any other language (:mod:`ddkb.labels`)."""
+    return language_rank(lang)
 
 
 _SCHEMA = """
@@ -185,8 +185,8 @@ def _label_stage_rows(rows: Iterable[tuple[str, str, str, str]]) -> Iterator[tup
         text = _clean(text)
         shown, key = text[:MAX_LABEL_CHARS], _cut(text)
         drank = None
-        if code in _PREFERRED:  # display: pref en/untagged, pref other, rdfs en, rdfs other
-            drank = (0 if code == 0 else 2) + _lang_rank(lang)
+        if code in _PREFERRED:  # the display rule of ddkb.labels
+            drank = display_rank("pref" if code == 0 else "rdfs", lang)
         yield (_clean(iri), code, drank, shown, key.casefold(), normalise(key))
 
 

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConceptNotFound, InputError
+from .labels import best_text, display_label
 from .namespaces import DDKB, GRAPH, INFERRED_GRAPH, curie, expand
 from .text import one_line
 
@@ -125,11 +126,8 @@ def _lang(term: Any) -> str:
 
 
 def _best_literal(values: list[Any]) -> str:
-    """The English (or untagged) literal, else the first; stable across runs."""
-    if not values:
-        return ""
-    ranked = sorted(values, key=lambda t: (_lang(t) not in ("en", ""), _lang(t), _value(t)))
-    return _value(ranked[0])
+    """The English (or untagged) literal, else another; stable (:func:`ddkb.labels.best_text`)."""
+    return best_text((_value(t), _lang(t)) for t in values) or ""
 
 
 def _local_name(iri: str) -> str:
@@ -290,7 +288,9 @@ def _read_nodes(kb: KnowledgeBase, voc: Vocabulary, include_inferred: bool,
                 "status-")
         graphs = {_value(g) for g in facts["graph"]}
         nodes[iri] = {
-            "label": _best_literal(facts["pref"]) or _best_literal(facts["label"]) or curie(iri),
+            "label": display_label([("pref", _value(t), _lang(t)) for t in facts["pref"]]
+                                   + [("rdfs", _value(t), _lang(t)) for t in facts["label"]])
+            or curie(iri),
             "curie": curie(iri),
             "types": [curie(t) for t in types],
             "cls": _primary_class(types),

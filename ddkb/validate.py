@@ -247,18 +247,21 @@ def run_qc(kb, checks: list[QcCheck] | None = None) -> list[Violation]:
 
 
 def _labels(kb, graphs: list | None) -> dict[str, str]:
-    """IRI -> a label to show (English skos:prefLabel first, then rdfs:label)."""
+    """IRI -> the label to show (the rule of :mod:`ddkb.labels`)."""
+    from .labels import display_rank
+
     rows = _select(kb, """
-        SELECT ?s ?l ?rank WHERE {
-          { ?s skos:prefLabel ?l . BIND(IF(LANGMATCHES(LANG(?l), "en"), 0, 1) AS ?rank) }
+        SELECT ?s ?l ?kind WHERE {
+          { ?s skos:prefLabel ?l BIND("pref" AS ?kind) }
           UNION
-          { ?s rdfs:label ?l . BIND(IF(LANGMATCHES(LANG(?l), "en"), 2, 3) AS ?rank) }
-          FILTER(isIRI(?s))
+          { ?s rdfs:label ?l BIND("rdfs" AS ?kind) }
+          FILTER(isIRI(?s) && isLiteral(?l))
         }""", graphs)
     best: dict[str, tuple[int, str]] = {}
     for row in rows:
-        key, rank, label = row["s"].value, int(row["rank"].value), row["l"].value
-        if key not in best or (rank, label) < best[key]:
+        key, label = row["s"].value, row["l"].value
+        rank = display_rank(row["kind"].value, getattr(row["l"], "language", None))
+        if rank is not None and (key not in best or (rank, label) < best[key]):
             best[key] = (rank, label)
     return {k: v[1] for k, v in best.items()}
 
@@ -367,13 +370,14 @@ def run_shacl(kb, shapes=None) -> tuple[list[Violation], list[str], int]:
 
 
 def _graph_label(g, node) -> str | None:
+    from rdflib import Literal
     from rdflib.namespace import RDFS, SKOS
 
-    labels = list(g.objects(node, SKOS.prefLabel)) or list(g.objects(node, RDFS.label))
-    if not labels:
-        return None
-    english = [x for x in labels if getattr(x, "language", None) in ("en", None)]
-    return str(sorted(english or labels)[0])
+    from .labels import display_label
+
+    return display_label((kind, str(x), x.language) for kind, prop in
+                         (("pref", SKOS.prefLabel), ("rdfs", RDFS.label))
+                         for x in g.objects(node, prop) if isinstance(x, Literal))
 
 
 # -- everything ---------------------------------------------------------------
