@@ -381,6 +381,12 @@ class KnowledgeBase:
 
             return index.resolve(name, classes_only=classes_only,
                                  exists=store_has_iri(self.store))
+        if self.engine.kind == "remote" and self._index is None and not classes_only:
+            from .lookup import exact_on_server
+
+            found = exact_on_server(self, name)
+            if found is not None:
+                return found
         return self.concept_index().resolve(name, classes_only=classes_only)
 
     def label_index(self):

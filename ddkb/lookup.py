@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .errors import AmbiguousConcept, ConceptNotFound
-from .namespaces import OWL, RDFS, curie, expand
+from .namespaces import OWL, RDFS, SKOS, curie, expand
 
 _WORD_FIXES = {
     "defence": "defense",
@@ -84,6 +84,67 @@ def label_rows(kb) -> list[tuple[str, str, str, str]]:
     """(iri, label, kind, language) for every skos:prefLabel, skos:altLabel and rdfs:label."""
     return [(r["s"].value, r["l"].value, r["kind"].value, getattr(r["l"], "language", "") or "")
             for r in kb.raw_query(_INDEX_QUERY)]
+
+
+#: The most label rows :func:`exact_on_server` reads before leaving it to ConceptIndex.
+_SERVER_ROWS = 200
+
+
+def exact_on_server(kb, name: str) -> str | None:
+    """The IRI ``name`` denotes, found by the server itself, or None to ask ConceptIndex.
+
+    On a SPARQL endpoint, reading every label into Python (what
+    :class:`ConceptIndex` does) costs as much as the data; most names are an
+    IRI, a CURIE or a label typed exactly, and the server can find those.
+    Answers only when :meth:`ConceptIndex.resolve` would give the same one:
+    a labelled IRI, or exactly one resource with that (case-insensitive)
+    preferred label or rdfs:label. Otherwise (no match, several, a
+    non-ASCII name whose case rules differ between SPARQL and Python) None.
+    """
+    import pyoxigraph as ox
+
+    from .remote import sparql_term
+
+    text = name.strip()
+    if not text:
+        return None
+    iri = expand(text) or (text[1:-1] if text.startswith("<") and text.endswith(">") else text)
+    if ":" in iri:
+        try:
+            node = sparql_term(ox.NamedNode(iri))
+        except ValueError:
+            node = None
+        if node and any(bool(kb.raw_query(f"ASK {{ {node} <{p}> ?l }}"))
+                        for p in (SKOS + "prefLabel", SKOS + "altLabel", RDFS + "label")):
+            return iri
+    key = text.casefold()
+    if not key.isascii():
+        return None
+    for tier in ((SKOS + "prefLabel", RDFS + "label"), (SKOS + "altLabel",)):
+        found = _labelled_on_server(kb, key, tier)
+        if found is None or len(found) > 1:
+            return None
+        if found:
+            return found.pop()
+    return None
+
+
+def _labelled_on_server(kb, key: str, props: tuple[str, ...]) -> set[str] | None:
+    """IRIs with a label of ``props`` equal to ``key`` (stripped, case-folded); None: too many."""
+    import pyoxigraph as ox
+
+    from .remote import sparql_term
+
+    needle = sparql_term(ox.Literal(key))
+    found: set[str] = set()
+    for prop in props:  # a query each: servers differ on property paths
+        rows = list(kb.raw_query(f"""SELECT ?s ?l WHERE {{ ?s <{prop}> ?l
+            FILTER(isIRI(?s) && isLiteral(?l) && CONTAINS(LCASE(STR(?l)), {needle})) }}
+            LIMIT {_SERVER_ROWS + 1}"""))
+        if len(rows) > _SERVER_ROWS:
+            return None
+        found |= {r["s"].value for r in rows if r["l"].value.casefold().strip() == key}
+    return found
 
 
 class ConceptIndex:
