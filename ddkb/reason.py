@@ -266,32 +266,40 @@ def owl_rl_closure(triples: set[tuple]) -> list[tuple]:
     for s, p, o in reasoner.reason():
         if isinstance(o, rdflib.Literal) and o.datatype == string:
             o = rdflib.Literal(str(o))
-        out.add((s, p, o))
-    out |= _domain_range_closure(out | triples)
+        if (s, p, o) not in triples:
+            out.add((s, p, o))
+    out |= _domain_range_closure(triples, out)
     return [t for t in out if t not in triples and not is_noise(*t)]
 
 
-def _domain_range_closure(triples: set[tuple]) -> set[tuple]:
-    """OWL 2 RL's scm-dom1/scm-rng1: ``P domain C``, ``C subClassOf D`` => ``P domain D``."""
+def _domain_range_closure(*sources: set[tuple]) -> set[tuple]:
+    """OWL 2 RL's scm-dom1/scm-rng1: ``P domain C``, ``C subClassOf D`` => ``P domain D``.
+
+    Reads the subclass, domain and range axioms of every set in ``sources``
+    (one pass each; no union of the sets is made, they can be large).
+    """
     import rdflib
 
     sub = rdflib.URIRef(RDFS + "subClassOf")
+    domain_or_range = {rdflib.URIRef(RDFS + "domain"), rdflib.URIRef(RDFS + "range")}
     supers: dict[Any, set] = {}
-    for s, p, o in triples:
-        if p == sub:
-            supers.setdefault(s, set()).add(o)
+    axioms = []
+    for triples in sources:
+        for t in triples:
+            if t[1] == sub:
+                supers.setdefault(t[0], set()).add(t[2])
+            elif t[1] in domain_or_range:
+                axioms.append(t)
     found = set()
-    for prop in (rdflib.URIRef(RDFS + "domain"), rdflib.URIRef(RDFS + "range")):
-        for s, p, o in triples:
-            if p == prop:
-                seen, todo = set(), [o]
-                while todo:
-                    cls = todo.pop()
-                    for up in supers.get(cls, ()):
-                        if up not in seen:
-                            seen.add(up)
-                            todo.append(up)
-                found.update((s, prop, c) for c in seen)
+    for s, prop, o in axioms:
+        seen, todo = set(), [o]
+        while todo:
+            cls = todo.pop()
+            for up in supers.get(cls, ()):
+                if up not in seen:
+                    seen.add(up)
+                    todo.append(up)
+        found.update((s, prop, c) for c in seen)
     return found
 
 
