@@ -208,8 +208,27 @@ def _is_term_name(local: str) -> bool:
 
 
 def render_context(document: dict[str, Any]) -> str:
-    """The context document as the text of ``ddkb.context.jsonld`` (stable, diff-friendly)."""
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    """The context document as the text of ``ddkb.context.jsonld``: one term a line
+    (stable, diff-friendly, easy to scan)."""
+    return _render({"@context": document["@context"]})
+
+
+def _render(document: dict[str, Any]) -> str:
+    """JSON text of ``document`` with its ``@context`` object one term a line and the
+    rest indented by 2."""
+    parts = []
+    for key, value in document.items():
+        if key == "@context" and isinstance(value, dict):
+            terms = ",\n".join(f"    {_dumps(k)}: {_dumps(v)}" for k, v in value.items())
+            parts.append(f'  "@context": {{\n{terms}\n  }}')
+        else:
+            body = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            parts.append(f"  {_dumps(key)}: {body}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
 def context_path() -> Path:
@@ -262,7 +281,7 @@ def compact(statements, style: str = DEFAULT_STYLE) -> str:
     nodes = _relabel_blank_nodes(_embed_blank_nodes(nodes))
     document = {"@context": context if style == "embed" else CONTEXT_IRI,
                 "@graph": sorted((_ordered_node(n) for n in nodes), key=_node_sort_key)}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return _render(document)
 
 
 def _rdflib_graph(statements):
