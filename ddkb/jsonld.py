@@ -104,6 +104,10 @@ _REUSED_TERMS: tuple[tuple[str, str, str], ...] = (
 #: their values are IRIs or English text all the same, and the context says which.
 _ANNOTATION_KINDS = {"claimSubject": "id", "claimPredicate": "id", "claimObject": "id",
                      "claimText": "text", "correction": "text", "evidence": "text"}
+#: A second, uncoerced name for a property whose values are mostly IRIs but sometimes
+#: literals: a claim about a number or a date has ``"claimValue": 18`` where a claim
+#: about a concept has ``"claimObject": "ddkb:stability"``.
+_LITERAL_ALIASES = {"claimObject": "claimValue"}
 
 
 # -- building the context ------------------------------------------------------------
@@ -185,6 +189,8 @@ def _ontology_terms(ontology: str | Path | None, base: str,
         elif OWL.DatatypeProperty in types or OWL.AnnotationProperty in types:
             if not ranges and local in _ANNOTATION_KINDS:
                 properties.append((local, _definition(curie, _ANNOTATION_KINDS[local])))
+                if local in _LITERAL_ALIASES:
+                    properties.append((_LITERAL_ALIASES[local], curie))
             else:
                 properties.append((local, _datatype_term(curie, ranges, graph)))
     return sorted(classes) + sorted(properties, key=lambda t: t[0])

@@ -29,18 +29,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
                         help="do not write; exit 1 if the file differs from what it would be")
+    parser.add_argument("--ontology", type=Path, default=ONTOLOGY,
+                        help=f"the ontology to read (default {ONTOLOGY.relative_to(ROOT)})")
+    parser.add_argument("--output", type=Path, default=TARGET,
+                        help=f"the context file (default {TARGET.relative_to(ROOT)})")
     args = parser.parse_args(argv)
-    text = render_context(build_context(ONTOLOGY))
-    current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else None
+    text = render_context(build_context(args.ontology))
+    target = args.output
+    current = target.read_text(encoding="utf-8") if target.exists() else None
     if args.check:
         if current != text:
-            print(f"{TARGET} is out of date: run python tools/build_context.py",
+            print(f"{target} is out of date: run python tools/build_context.py",
                   file=sys.stderr)
             return 1
         return 0
     if current != text:
-        TARGET.write_text(text, encoding="utf-8")
-        print(f"wrote {TARGET}")
+        target.write_text(text, encoding="utf-8")
+        print(f"wrote {target}")
     return 0
 
 
