@@ -293,15 +293,25 @@ def compact(statements, style: str = DEFAULT_STYLE) -> str:
 def _rdflib_graph(statements):
     """An rdflib ``Graph`` of pyoxigraph triples, every literal's lexical form kept.
 
-    (Parsing N-Triples with rdflib would normalise ``"018"^^xsd:integer`` to ``18``.)
+    (Parsing N-Triples with rdflib would normalise ``"018"^^xsd:integer`` to ``18``;
+    an ill-typed literal such as ``"2020-1-1"^^xsd:date`` is kept as written.)
     A triple term (RDF 1.2) has no JSON-LD 1.1 form: ValueError.
     """
+    import logging
+
     import rdflib
 
     graph = rdflib.Graph(bind_namespaces="none")
-    for st in statements:
-        graph.add((_rdflib_term(st.subject), _rdflib_term(st.predicate),
-                   _rdflib_term(st.object)))
+    # rdflib logs a traceback for an ill-typed literal ("2020-1-1"^^xsd:date); the
+    # literal itself is kept as it is, so the log is only noise on the user's stderr
+    term_log = logging.getLogger("rdflib.term")
+    was_disabled, term_log.disabled = term_log.disabled, True
+    try:
+        for st in statements:
+            graph.add((_rdflib_term(st.subject), _rdflib_term(st.predicate),
+                       _rdflib_term(st.object)))
+    finally:
+        term_log.disabled = was_disabled
     return graph
 
 

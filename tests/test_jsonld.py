@@ -35,7 +35,8 @@ TRICKY_TURTLE = """
   dcterms:source "literal source" ;
   ddkb:memberCount 18, "018"^^xsd:integer, "99999999999999999999"^^xsd:integer,
       "1.5"^^xsd:double, 1.5, true, "1"^^xsd:boolean ;
-  dcterms:created "2020-01-01"^^xsd:date, "2020"^^xsd:gYear, "not a date" ;
+  dcterms:created "2020-01-01"^^xsd:date, "2020"^^xsd:gYear, "not a date", "2020-1-1"^^xsd:date ;
+  dcterms:modified "seven"^^xsd:integer, " 5"^^xsd:integer ;
   ddkb:claimText <http://ex.org/iri-in-text> ;
   skos:broader _:loop1 ; skos:related ( <http://ex.org/x> "lit" ( 1 2 ) "2020-01-01" ) ;
   dcterms:created ( "not a date" ) ;
@@ -262,6 +263,19 @@ def test_tricky_literals_and_blank_nodes_round_trip():
     assert {"@type": "xsd:integer", "@value": "018"} in node["memberCount"]
     assert 18 in node["memberCount"]
     assert node["ddkb:fosters"] == "a literal on an object property"  # not an IRI
+    assert "2020-1-1" in node["created"]  # ill-typed, kept as written
+
+
+def test_ill_typed_literals_export_quietly(ddkb_exe, tmp_path):
+    """rdflib logs a traceback for "2020-1-1"^^xsd:date; ddkb's stderr stays clean."""
+    data = tmp_path / "odd.ttl"
+    data.write_text(TRICKY_TURTLE, encoding="utf-8")
+    res = subprocess.run([ddkb_exe, "--data", str(data), "export", "--format", "jsonld",
+                          "--focus", "http://ex.org/a", "--depth", "0"], capture_output=True,
+                         text=True, timeout=300, cwd=tmp_path)
+    assert res.returncode == 0 and res.stderr == ""
+    node = next(n for n in json.loads(res.stdout)["@graph"] if n["@id"] == "http://ex.org/a")
+    assert "2020-1-1" in node["created"]
 
 
 def test_triple_terms_are_refused_with_one_line():
