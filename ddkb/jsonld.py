@@ -306,10 +306,10 @@ def _rdflib_graph(statements):
     # literal itself is kept as it is, so the log is only noise on the user's stderr
     term_log = logging.getLogger("rdflib.term")
     was_disabled, term_log.disabled = term_log.disabled, True
+    convert = _term_converter()
     try:
         for st in statements:
-            graph.add((_rdflib_term(st.subject), _rdflib_term(st.predicate),
-                       _rdflib_term(st.object)))
+            graph.add((convert(st.subject), convert(st.predicate), convert(st.object)))
     finally:
         term_log.disabled = was_disabled
     return graph
@@ -319,22 +319,34 @@ _XSD_STRING = _XSD + "string"
 _LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
-def _rdflib_term(term):
+def _term_converter():
+    """A function from pyoxigraph terms to rdflib terms (imports bound once; IRIs and
+    blank nodes memoised, since they repeat through a graph)."""
     import pyoxigraph as ox
     from rdflib import BNode, Literal, URIRef
 
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language, normalize=False)
-        datatype = term.datatype.value
-        if datatype in (_XSD_STRING, _LANG_STRING):
-            return Literal(term.value, normalize=False)
-        return Literal(term.value, datatype=URIRef(datatype), normalize=False)
-    raise ValueError(f"JSON-LD 1.1 cannot express the triple term {term}")
+    seen: dict = {}
+
+    def convert(term):
+        if isinstance(term, ox.Literal):
+            if term.language:
+                return Literal(term.value, lang=term.language, normalize=False)
+            datatype = term.datatype.value
+            if datatype in (_XSD_STRING, _LANG_STRING):
+                return Literal(term.value, normalize=False)
+            return Literal(term.value, datatype=URIRef(datatype), normalize=False)
+        found = seen.get(term)
+        if found is None:
+            if isinstance(term, ox.NamedNode):
+                found = URIRef(term.value)
+            elif isinstance(term, ox.BlankNode):
+                found = BNode(term.value)
+            else:
+                raise ValueError(f"JSON-LD 1.1 cannot express the triple term {term}")
+            seen[term] = found
+        return found
+
+    return convert
 
 
 def _converter_base():
