@@ -279,10 +279,11 @@ def compact(statements, style: str = DEFAULT_STYLE) -> str:
     """
     from rdflib.plugins.shared.jsonld.context import Context
 
-    check_style(style)
+    if style not in ("embed", "link"):
+        raise InputError(f"compact JSON-LD: style {style!r}: use embed or link")
     graph = _rdflib_graph(statements)
     context = bundled_context()
-    result = _LosslessConverter(Context(context), True, False).convert(graph)
+    result = _lossless_converter()(Context(context), True, False).convert(graph)
     nodes = _nodes_of(result)
     nodes = _relabel_blank_nodes(_embed_blank_nodes(nodes))
     document = {"@context": context if style == "embed" else CONTEXT_IRI,
@@ -349,51 +350,52 @@ def _term_converter():
     return convert
 
 
-def _converter_base():
+@lru_cache(maxsize=1)
+def _lossless_converter() -> type:
+    """The converter class, made on first use: importing rdflib costs half a second,
+    and this module is imported whenever a JSON-LD file is read."""
+    from rdflib import BNode, Literal
+    from rdflib.namespace import XSD
     from rdflib.plugins.serializers.jsonld import Converter
 
-    return Converter
+    native_types = (XSD.integer, XSD.double, XSD.boolean)
 
+    class LosslessConverter(Converter):
+        """rdflib's JSON-LD ``Converter`` writing a literal as a JSON number or boolean only
+        when a JSON-LD reader turns it back into the same literal.
 
-class _LosslessConverter(_converter_base()):  # type: ignore[misc]
-    """rdflib's JSON-LD ``Converter`` writing a literal as a JSON number or boolean only
-    when a JSON-LD reader turns it back into the same literal.
+        rdflib writes every xsd:integer, xsd:double and xsd:boolean natively once a
+        context is active; ``"018"^^xsd:integer`` would come back as ``18``, ``"1.5"^^xsd:double``
+        as ``1.5E0``, and a very large integer as a double. Blank nodes are never
+        shortened to a bare label (see :meth:`type_coerce`).
+        """
 
-    rdflib writes every xsd:integer, xsd:double and xsd:boolean natively once a
-    context is active; ``"018"^^xsd:integer`` would come back as ``18``, ``"1.5"^^xsd:double``
-    as ``1.5E0``, and a very large integer as a double. Blank nodes are never
-    shortened to a bare label (see :meth:`type_coerce`).
-    """
+        def to_raw_value(self, graph, s, o, nodemap):
+            if isinstance(o, Literal) and o.datatype in native_types \
+                    and not _native_is_lossless(o):
+                return {self.context.type_key: self.context.to_symbol(o.datatype),
+                        self.context.value_key: str(o)}
+            items = None if isinstance(o, Literal) else self.to_collection(graph, o)
+            if items is not None:
+                return {self.context.list_key: [self._list_item(graph, s, v, nodemap)
+                                                for v in items]}
+            return super().to_raw_value(graph, s, o, nodemap)
 
-    def to_raw_value(self, graph, s, o, nodemap):
-        from rdflib import Literal
-        from rdflib.namespace import XSD
+        def _list_item(self, graph, s, item, nodemap):
+            """A list member; a string as an explicit ``{"@value": ...}``, since the list's
+            property may coerce strings (to an IRI, a date, English text)."""
+            value = self.to_raw_value(graph, s, item, nodemap)
+            return {self.context.value_key: value} if isinstance(value, str) else value
 
-        if isinstance(o, Literal) and o.datatype in (XSD.integer, XSD.double, XSD.boolean) \
-                and not _native_is_lossless(o):
-            return {self.context.type_key: self.context.to_symbol(o.datatype),
-                    self.context.value_key: str(o)}
-        items = None if isinstance(o, Literal) else self.to_collection(graph, o)
-        if items is not None:
-            return {self.context.list_key: [self._list_item(graph, s, v, nodemap)
-                                            for v in items]}
-        return super().to_raw_value(graph, s, o, nodemap)
+        def type_coerce(self, o, coerce_type):
+            """No ``@id`` shortcut for a blank node: rdflib would write its label and drop
+            its own statements (an ``owl:unionOf`` list, for one); ``to_raw_value`` writes
+            the node (or the ``@list``) instead."""
+            if isinstance(o, BNode):
+                return None
+            return super().type_coerce(o, coerce_type)
 
-    def _list_item(self, graph, s, item, nodemap):
-        """A list member; a string as an explicit ``{"@value": ...}``, since the list's
-        property may coerce strings (to an IRI, a date, English text)."""
-        value = self.to_raw_value(graph, s, item, nodemap)
-        return {self.context.value_key: value} if isinstance(value, str) else value
-
-    def type_coerce(self, o, coerce_type):
-        """No ``@id`` shortcut for a blank node: rdflib would write its label and drop
-        its own statements (an ``owl:unionOf`` list, for one); ``to_raw_value`` writes
-        the node (or the ``@list``) instead."""
-        from rdflib import BNode
-
-        if isinstance(o, BNode):
-            return None
-        return super().type_coerce(o, coerce_type)
+    return LosslessConverter
 
 
 def _native_is_lossless(literal) -> bool:
@@ -569,14 +571,6 @@ def _replace_context(value: Any) -> bool:
                 changed = True
             stack.extend(v for k, v in item.items() if k != "@context")
     return changed
-
-
-def local_document_loader(iri: str) -> dict[str, Any]:
-    """The context document for :data:`CONTEXT_IRI` (for JSON-LD readers that take a
-    loader); any other IRI is refused rather than fetched."""
-    if iri == CONTEXT_IRI:
-        return {"@context": bundled_context()}
-    raise InputError(f"the JSON-LD context {iri} is remote; ddkb never fetches it")
 
 
 def rdf_term(name: str) -> str:

@@ -392,3 +392,17 @@ def test_installed_ddkb_exports_and_reads_compact_jsonld(ddkb_exe, tmp_path):
     assert res.returncode == 2 and res.stdout == ""
     assert res.stderr.startswith(f"Error: {theirs}: the JSON-LD @context refers to a remote")
     assert res.stderr.count("\n") == 1
+
+
+def test_reading_linked_jsonld_does_not_import_rdflib(tmp_path):
+    """The query path stays light: resolving ddkb's context needs json only."""
+    mine = tmp_path / "mine.jsonld"
+    mine.write_text(json.dumps({"@context": jsonld.CONTEXT_IRI, "@id": "http://ex.org/m",
+                                "prefLabel": "m"}))
+    code = ("import sys; sys.argv = ['ddkb', '--no-cache', '--data', sys.argv[1], 'query', "
+            "'ASK { <http://ex.org/m> skos:prefLabel \"m\"@en }'];"
+            "from ddkb.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('HEAVY', [m for m in ('rdflib', 'networkx') if m in sys.modules])")
+    res = subprocess.run([sys.executable, "-c", code, str(mine)], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert "true" in res.stdout.lower() and "HEAVY []" in res.stdout, res.stdout + res.stderr
