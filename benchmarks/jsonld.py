@@ -69,7 +69,7 @@ def main() -> None:
             for label, fmt, style in (("jsonld embed", "jsonld", "embed"),
                                       ("jsonld link", "jsonld", "link"),
                                       ("jsonld none", "jsonld", "none"), ("nt", "nt", None)):
-                seconds, text = timed(lambda f=fmt, s=style: export(kb, f, jsonld_context=s),
+                seconds, text = timed(lambda k=kb, f=fmt, s=style: export(k, f, jsonld_context=s),
                                       args.repeat)
                 read = ""
                 if fmt == "jsonld":
