@@ -211,7 +211,10 @@ def check_content(path: Path, content: bytes, fmt: ox.RdfFormat,
 
     RDF/XML: entity declarations are refused, or expanded here within the
     limits when ``limits.allow_entities``. JSON-LD: nesting deeper than
-    ``limits.max_jsonld_depth`` is refused. Other formats pass unchanged.
+    ``limits.max_jsonld_depth`` is refused, and ``"@context":
+    "https://w3id.org/ddkb/context.jsonld"`` is replaced by the bundled context
+    (:func:`ddkb.jsonld.with_local_context`: never fetched). Other formats pass
+    unchanged.
     """
     import pyoxigraph as ox
 
@@ -219,7 +222,10 @@ def check_content(path: Path, content: bytes, fmt: ox.RdfFormat,
     if fmt == ox.RdfFormat.RDF_XML:
         return check_xml(path, content, limits)
     if fmt == ox.RdfFormat.JSON_LD:
+        from .jsonld import with_local_context
+
         check_json_depth(path, content, limits.max_jsonld_depth)
+        return with_local_context(path, content)
     return content
 
 

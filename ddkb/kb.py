@@ -677,7 +677,8 @@ def parse_error_message(path: Path | str, message: str, content: bytes = b"",
     text = " ".join(str(message).split())
     if "LoadDocumentCallback" in text or "remote context" in text.lower():
         return (f"{path}: the JSON-LD @context refers to a remote document, which ddkb "
-                "never fetches; put the @context inline in the file")
+                "never fetches; put the @context inline in the file (ddkb's own "
+                "https://w3id.org/ddkb/context.jsonld is read from its bundled copy)")
     m = _POSITION.match(text)
     if m:
         return f"{path}, line {m.group(1)}, column {m.group(2)}: {m.group(3)}"

@@ -47,13 +47,16 @@ def bundled_rdf_files() -> list[Path]:
     """Every RDF file of the bundled ontology and KB, in a stable order.
 
     SHACL shapes, quality-check queries and mapping tables are not part of the
-    knowledge graph and are left out (shapes are loaded by validation only).
+    knowledge graph and are left out (shapes are loaded by validation only), and
+    so is the JSON-LD context (``*.context.jsonld``: term definitions, no triples).
     """
     files: list[Path] = []
     for folder in (ontology_dir(), kb_dir()):
         for path in sorted(folder.rglob("*")):
             rel = path.relative_to(folder)
             if rel.parts and rel.parts[0] in ("shapes", "qc", "mappings", "catalog"):
+                continue
+            if path.name.endswith(".context.jsonld"):
                 continue
             if path.is_file() and path.suffix in RDF_SUFFIXES:
                 files.append(path)

@@ -3,6 +3,7 @@
 RDF formats (``turtle``, ``nt``, ``xml``, ``jsonld``, ``trig``) serialise the
 union of every loaded graph -- bundled ontology and KB, the user's ``--data``
 files and, with ``--infer``, the inferred triples; TriG keeps the named graphs.
+JSON-LD is compact, with ddkb's context (:mod:`ddkb.jsonld`).
 All of them carry the same triples (tests check they are isomorphic).
 Graph formats (``graphml``, ``gexf``, ``dot``, ``mermaid``) write the networkx
 projection of the concepts and their relations (:mod:`ddkb.network`).
@@ -173,8 +174,14 @@ def plain_prefixes(statements, prefixes: dict[str, str]) -> dict[str, str]:
     return result
 
 
-def export_rdf(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str:
+def export_rdf(kb, fmt: str, *, focus: str | None = None, depth: int = 1,
+               jsonld_context: str | None = None) -> str:
     """Serialise ``kb`` as RDF in ``fmt`` (see ``RDF_FORMATS``).
+
+    JSON-LD is compact with ddkb's context (:mod:`ddkb.jsonld`): ``jsonld_context``
+    ``"embed"`` (default, the context inline), ``"link"`` (``"@context"`` is
+    ``https://w3id.org/ddkb/context.jsonld``) or ``"none"`` (expanded JSON-LD, full
+    IRIs); giving it with another format is an InputError.
 
     Written by pyoxigraph straight from the store (fast; the union of the graphs
     is a SPARQL CONSTRUCT, so a triple in two files is written once); TriG dumps
@@ -183,11 +190,16 @@ def export_rdf(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str
     (InputError naming the file and the term) what RDF/XML cannot express, such as
     a predicate like ``<http://ex.org/123>`` or a control character in a literal.
     """
+    from . import jsonld
     from .namespaces import PREFIXES
 
     fmt = canonical_name(fmt)  # ttl, n-triples, rdfxml, json-ld...
     if fmt not in RDF_FORMATS:
         raise InputError(f"unknown RDF format {fmt!r}; valid: {', '.join(RDF_FORMATS)}")
+    if jsonld_context is not None and fmt != "jsonld":
+        raise InputError(f"--jsonld-context {jsonld_context}: only for --format jsonld "
+                         f"(not {fmt})")
+    style = jsonld.check_style(jsonld_context or jsonld.DEFAULT_STYLE)
     import pyoxigraph as ox
 
     try:
@@ -201,6 +213,8 @@ def export_rdf(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str
         statements = ordered(statements)
         if fmt == "xml":  # our writer: pyoxigraph's writes ill-formed XML for some input
             return _rdfxml(kb, statements, PREFIXES)
+        if fmt == "jsonld":  # compact with ddkb's context (rdflib), or expanded (pyoxigraph)
+            return jsonld.write(statements, style)
         prefixes = None
         if fmt in ("turtle", "trig"):
             prefixes = plain_prefixes(statements, PREFIXES)
@@ -239,10 +253,17 @@ def export_network(kb, fmt: str, *, focus: str | None = None, depth: int = 1) ->
     return graph_export.export_graph(network.project(kb, focus=focus, depth=depth), fmt)
 
 
-def export(kb, fmt: str, *, focus: str | None = None, depth: int = 1) -> str:
-    """Export ``kb`` in any of ``FORMATS`` (RDF, aliases such as ``ttl`` too, or graph)."""
+def export(kb, fmt: str, *, focus: str | None = None, depth: int = 1,
+           jsonld_context: str | None = None) -> str:
+    """Export ``kb`` in any of ``FORMATS`` (RDF, aliases such as ``ttl`` too, or graph).
+
+    ``jsonld_context`` (``embed``, ``link``, ``none``): see :func:`export_rdf`.
+    """
     if canonical_name(fmt) in RDF_FORMATS:
-        return export_rdf(kb, fmt, focus=focus, depth=depth)
+        return export_rdf(kb, fmt, focus=focus, depth=depth, jsonld_context=jsonld_context)
+    if jsonld_context is not None:
+        raise InputError(f"--jsonld-context {jsonld_context}: only for --format jsonld "
+                         f"(not {fmt})")
     if fmt in GRAPH_FORMATS:
         return export_network(kb, fmt, focus=focus, depth=depth)
     raise InputError(f"unknown export format {fmt!r}; valid: {', '.join(FORMATS)}")

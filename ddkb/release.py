@@ -6,7 +6,8 @@ else the package version):
 =================================  ===================================================
 ``ddkb-V.ttl``                     ontology + KB (+ external links), Turtle
 ``ddkb-V.rdf``                     the same, RDF/XML (opens in Protégé / the OWL API)
-``ddkb-V.jsonld``                  the same, JSON-LD (inline context)
+``ddkb-V.jsonld``                  the same, compact JSON-LD (ddkb's context inline)
+``ddkb-V.context.jsonld``          ddkb's JSON-LD context (served as its w3id.org IRI)
 ``ddkb-V.nt``                      the same, N-Triples
 ``ddkb-V.trig``                    the same, one named graph per source file
 ``ddkb-V-inferred.ttl``            the same plus its OWL 2 RL closure
@@ -77,8 +78,8 @@ def release(out: str | Path = "dist", *, data: list[str | Path] | tuple = (),
     imports, its ``catalog-v001.xml``) -- is refused (``InputError``) before anything
     is written. Each file is written atomically (``ddkb.fileio.write_atomic``).
     """
+    from . import jsonld, mappings
     from . import kb as kbmod
-    from . import mappings
     from .rdf_export import export_rdf
 
     out = Path(out)
@@ -89,12 +90,14 @@ def release(out: str | Path = "dist", *, data: list[str | Path] | tuple = (),
     stem = f"ddkb-{version}"
     sets = mappings.bundled_sets()
     rdf_files = {stem + suffix: fmt for fmt, suffix in RDF_FILES}
-    names = [*rdf_files, f"{stem}-inferred.ttl", f"{stem}-mappings.ttl",
+    context_name = f"{stem}.context.jsonld"
+    names = [*rdf_files, context_name, f"{stem}-inferred.ttl", f"{stem}-mappings.ttl",
              *(mset.name for mset in sets), "catalog-v001.xml"]
     inputs = kb.input_files()
     # refuse before the slow part (the OWL RL closure) and before writing anything
     _refuse_overwrites(out, [*names, "manifest.json"], inputs, previous)
     files: dict[str, str | bytes] = {name: export_rdf(kb, fmt) for name, fmt in rdf_files.items()}
+    files[context_name] = jsonld.context_path().read_bytes()
     inferred = kbmod.load(data, infer="owlrl", allow_network=allow_network)
     files[f"{stem}-inferred.ttl"] = export_rdf(inferred, "turtle")
     files[f"{stem}-mappings.ttl"] = mappings.to_sssom_rdf(sets).serialize(format="turtle")

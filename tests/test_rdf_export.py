@@ -234,7 +234,7 @@ def test_release_writes_every_artefact_with_a_valid_manifest(released):
     assert {f"ddkb-{v}.ttl", f"ddkb-{v}.rdf", f"ddkb-{v}.jsonld", f"ddkb-{v}.nt",
             f"ddkb-{v}.trig", f"ddkb-{v}-inferred.ttl", f"ddkb-{v}-mappings.ttl",
             "ddkb-wikidata.sssom.tsv", "ddkb-dbpedia.sssom.tsv", "ddkb-unreviewed.sssom.tsv",
-            "ddkb-vocabularies.sssom.tsv", "catalog-v001.xml"} == names
+            "ddkb-vocabularies.sssom.tsv", "catalog-v001.xml", f"ddkb-{v}.context.jsonld"} == names
     on_disk = json.loads((out / "manifest.json").read_text())
     assert on_disk == manifest
     for entry in manifest["files"]:
@@ -246,6 +246,21 @@ def test_release_writes_every_artefact_with_a_valid_manifest(released):
     for suffix, fmt in ((".ttl", "turtle"), (".rdf", "xml"), (".jsonld", "jsonld"),
                         (".nt", "nt")):
         assert _canonical(out / f"ddkb-{v}{suffix}", fmt) == union
+
+
+def test_release_jsonld_is_compact_and_ships_its_context(released):
+    from ddkb import jsonld
+
+    out, manifest = released
+    v = manifest["version"]
+    context_file = out / f"ddkb-{v}.context.jsonld"
+    assert context_file.read_bytes() == jsonld.context_path().read_bytes()
+    document = json.loads((out / f"ddkb-{v}.jsonld").read_text(encoding="utf-8"))
+    assert document["@context"] == json.loads(context_file.read_text())["@context"]
+    assert {"@id", "@type", "prefLabel"} <= set(
+        next(n for n in document["@graph"] if n["@id"] == "ddkb:mutual-trust"))
+    media = {e["path"]: e["media_type"] for e in manifest["files"]}
+    assert media[context_file.name] == "application/ld+json"
 
 
 def test_release_inferred_file_holds_the_closure(released, kb):

@@ -16,6 +16,14 @@ EXPORT_FORMATS = [*RDF_NAMES, "graphml", "gexf", "dot", "mermaid"]
               show_default=True,
               help=f"RDF ({', '.join(RDF_NAMES)}; aliases such as ttl, n-triples, rdfxml "
                    "work too) or graph format. Example: --format ttl")
+@click.option("--jsonld-context", "jsonld_context", type=click.Choice(["embed", "link", "none"]),
+              default=None,
+              help="With --format jsonld: 'embed' (default) writes compact JSON-LD with "
+                   "ddkb's @context inline (short names such as \"prefLabel\"; nothing to "
+                   "fetch); 'link' writes \"@context\": "
+                   "\"https://w3id.org/ddkb/context.jsonld\" instead (ddkb reads it back "
+                   "from its bundled copy); 'none' writes expanded JSON-LD (full IRIs, no "
+                   "context). Example: --format jsonld --jsonld-context link")
 @click.option("--focus", metavar="CONCEPT", default=None,
               help="Only this concept's neighbourhood (label, alt label, CURIE or IRI).")
 @click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True,
@@ -26,19 +34,23 @@ EXPORT_FORMATS = [*RDF_NAMES, "graphml", "gexf", "dot", "mermaid"]
                    "read-only file is refused.")
 @kb_options
 @click.pass_context
-def export(ctx: click.Context, fmt: str, focus: str | None, depth: int, output: str | None,
-           **options) -> None:
+def export(ctx: click.Context, fmt: str, jsonld_context: str | None, focus: str | None,
+           depth: int, output: str | None, **options) -> None:
     """Export the KB (plus any --data files) as RDF or for graph tools.
 
     RDF formats write every triple of every loaded graph (TriG and N-Quads keep
     the named graphs; the others write their union); with --infer the inferred triples
     are included. Graph formats (graphml, gexf, dot, mermaid) write the network
     of concepts and their relations, for Gephi, yEd, Graphviz or Markdown.
+    JSON-LD is compact with ddkb's context (--jsonld-context chooses inline,
+    linked or expanded).
 
     \b
     Examples:
       ddkb export --format turtle -o ddkb.ttl
       ddkb export --format xml --infer owlrl -o ddkb-inferred.rdf
+      ddkb export --format jsonld --focus "defense diplomacy" -o dd.jsonld
+      ddkb export --format jsonld --jsonld-context link -o ddkb.jsonld
       ddkb --data mine.ttl export --format trig
       ddkb export --format mermaid --focus "confidence-building measures" --depth 1
     """
@@ -46,7 +58,7 @@ def export(ctx: click.Context, fmt: str, focus: str | None, depth: int, output: 
     from ..rdf_export import export as do_export
 
     kb = get_kb(ctx, options)
-    text = do_export(kb, fmt, focus=focus, depth=depth)
+    text = do_export(kb, fmt, focus=focus, depth=depth, jsonld_context=jsonld_context)
     if output:
         write_atomic(output, text, protect=kb.input_files())
     else:
