@@ -36,7 +36,7 @@ OFFERS: tuple[Offer, ...] = (
     Offer("nt", "application/n-triples", ".nt"),
 )
 #: Other names clients send for the same formats.
-_ALIASES = {"application/xhtml+xml": "html", "application/x-turtle": "turtle",
+_ALIASES = {"application/x-turtle": "turtle",
             "text/plain": "nt", "application/json": "jsonld", "application/xml": "xml",
             "text/xml": "xml"}
 BY_SUFFIX = {o.suffix: o for o in OFFERS}
