@@ -250,12 +250,22 @@ def test_an_internal_error_is_one_line_never_a_traceback(tmp_path, caplog):
     app = create_app(kb)
     client = TestClient(app, raise_server_exceptions=False)
     assert client.get("/soft-power").status_code == 200
-    app.state.site.kb = None  # the KB is gone: every page now fails inside
-    r = client.get("/soft-power")
+    app.state.site.kb = None  # the KB is gone: every page not yet built now fails inside
+    r = client.get("/mutual-trust")
     assert r.status_code == 500
     assert "internal error (AttributeError)" in r.text
     assert "Traceback" not in r.text and 'File "' not in r.text
     assert "Traceback" in caplog.text  # logged for the operator instead
+
+
+def test_answers_are_kept_and_stay_correct(client):
+    first = client.get("/peace", headers={"Accept": "text/turtle"})
+    again = client.get("/peace", headers={"Accept": "text/turtle"})
+    assert first.text == again.text and again.headers["content-type"].startswith("text/turtle")
+    html = client.get("/peace")  # the same IRI in another format is its own entry
+    assert html.headers["content-type"].startswith("text/html") and "<h1>" in html.text
+    assert client.get("/no-such-peace").status_code == 404  # a miss is never remembered
+    assert client.get("/no-such-peace").status_code == 404
 
 
 def test_method_not_allowed_is_a_page(client):

@@ -18,6 +18,9 @@ from .common import get_kb, kb_options
 #: The address ``ddkb serve`` listens on unless told otherwise: this machine only.
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+#: Seconds an idle keep-alive connection stays open. uvicorn's 5 s closes connections
+#: that a busy client is about to reuse (the client then sees a reset).
+KEEP_ALIVE = 30
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -79,7 +82,7 @@ def serve(ctx: click.Context, host: str, port: int, log_level: str, **options) -
     click.echo(f"Serving the ddkb knowledge base on http://{_url_host(host)}:{port}/ "
                "(Ctrl-C to stop)", err=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False,
-                server_header=False)
+                server_header=False, timeout_keep_alive=KEEP_ALIVE)
 
 
 def _url_host(host: str) -> str:

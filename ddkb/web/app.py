@@ -24,10 +24,13 @@ The KB's calls run in Starlette's thread pool, so the event loop never waits.
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -44,15 +47,44 @@ log = logging.getLogger("ddkb.web")
 
 #: Cache lifetime of pages and RDF (the KB does not change while the server runs).
 CACHE_CONTROL = "public, max-age=300"
+#: How many rendered answers (pages, RDF, searches) a server keeps in memory.
+CACHE_ENTRIES = 1024
 
 
 class Site:
-    """The KB a server answers from and what it computes once about it."""
+    """The KB a server answers from and what it computes once about it.
+
+    The KB does not change while the server runs, so rendered answers are kept
+    (the last :data:`CACHE_ENTRIES` of them): a popular page is built once.
+    """
 
     def __init__(self, kb: Any, sparql: bool = False) -> None:
         self.kb = kb
         self.sparql = sparql
         self._known: frozenset[str] | None = None
+        self._cache: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def peek(self, key: tuple) -> Any:
+        """The remembered answer under ``key``, or None (no KB work: safe on the event loop)."""
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        return None
+
+    def cached(self, key: tuple, build: Callable[[], Any]) -> Any:
+        """``build()``, remembered under ``key`` (least recently used entries dropped)."""
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = build()
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return value
 
     @property
     def known(self) -> frozenset[str]:
@@ -165,16 +197,24 @@ def search(request: Request) -> Response:
     return _html(render("search.html", site.links("search"), q=text, hits=hits))
 
 
-def api_search(request: Request) -> Response:
+async def api_search(request: Request) -> Response:
+    """Search suggestions as JSON; a repeated search is answered without the thread pool."""
     site = _site(request)
     text = _text_param(request, "q").strip()
     try:
         limit = int(request.query_params.get("limit", "10"))
     except ValueError:
         raise InputError("limit: not a whole number") from None
-    hits = pages.search_hits(site.kb, text, limit=limit) if text else []
-    for hit in hits:
-        hit["url"] = site.links().resource(hit["iri"])
+    key = ("search", text, limit)
+    hits = site.peek(key)
+    if hits is None:
+        def build() -> list[dict[str, Any]]:
+            found = pages.search_hits(site.kb, text, limit=limit) if text else []
+            for hit in found:
+                hit["url"] = site.links().resource(hit["iri"])
+            return found
+
+        hits = await run_in_threadpool(site.cached, key, build)
     return JSONResponse(hits, headers={"Cache-Control": CACHE_CONTROL})
 
 
@@ -231,8 +271,12 @@ def focus_map(request: Request) -> Response:
     return _html(cmap.html)
 
 
-def resource(request: Request) -> Response:
-    """A resource at the path of its IRI: HTML or RDF, by suffix or by ``Accept``."""
+async def resource(request: Request) -> Response:
+    """A resource at the path of its IRI: HTML or RDF, by suffix or by ``Accept``.
+
+    A page already rendered is answered on the event loop; building one runs
+    in the thread pool.
+    """
     site = _site(request)
     raw = request.path_params["path"]
     path, offer = conneg.split_suffix(raw)
@@ -242,12 +286,23 @@ def resource(request: Request) -> Response:
             raise HTTPException(406, "this resource is available as text/html, text/turtle, "
                                      "application/n-triples, application/ld+json and "
                                      "application/rdf+xml")
-    iri = pages.require_resource(site.kb, path)
+    iri = pages.iri_for_path(path)
+    key = (offer.name, iri)
+    body = site.peek(key)
+    if body is None:
+        body = await run_in_threadpool(site.cached, key,
+                                       lambda: _build_resource(site, iri, path, offer.name))
     headers = {"Vary": "Accept", "Cache-Control": CACHE_CONTROL}
-    if offer.name == "html":
-        return HTMLResponse(resource_html(site.kb, iri, site.links(path)), headers=headers)
-    text = pages.serialize(pages.description(site.kb, iri), offer.name)
-    return Response(text, media_type=f"{offer.media_type}; charset=utf-8", headers=headers)
+    media = "text/html" if offer.name == "html" else offer.media_type
+    return Response(body, media_type=f"{media}; charset=utf-8", headers=headers)
+
+
+def _build_resource(site: Site, iri: str, path: str, fmt: str) -> str:
+    """The page or RDF of the resource at ``path`` (NotFound if the KB has no such thing)."""
+    pages.require_resource(site.kb, path)
+    if fmt == "html":
+        return resource_html(site.kb, iri, site.links(path))
+    return pages.serialize(pages.description(site.kb, iri), fmt)
 
 
 def resource_html(kb: Any, iri: str, links: Links, maps: bool = True) -> str:
