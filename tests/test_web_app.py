@@ -152,6 +152,8 @@ def test_ontology_docs_show_domains_ranges_and_inverses(kb):
     assert prop["ranges"] and prop["ranges"][0]["curie"] == "ddkb:Instrument"
     assert prop["domains"]
     assert any(p["inverses"] for p in doc["properties"])
+    exemplifies = next(p for p in doc["properties"] if p["curie"] == "ddkb:exemplifies")
+    assert exemplifies["domains"][0]["curie"] == "ddkb:CaseStudy or ddkb:Initiative"  # unionOf
     instrument = next(c for c in doc["classes"] if c["curie"] == "ddkb:Instrument")
     assert {s["curie"] for s in instrument["sub"]} >= {"ddkb:Dialogue"}
     assert any(p["curie"] == "ddkb:employsInstrument" for p in instrument["range_of"])
@@ -290,3 +292,19 @@ def test_resource_paths_are_validated():
     for bad in ("", "..", "a/../b", "a//b", "/a", "a\\b", "a%2fb", "a b", ".hidden"):
         with pytest.raises(pages.NotFound):
             pages.iri_for_path(bad)
+
+
+def test_pages_over_a_sparql_endpoint(oxigraph_kb, kb):
+    """--endpoint: the same pages and RDF from a real Oxigraph server holding the KB."""
+    remote = ddkb.load(endpoint=oxigraph_kb)
+    client = TestClient(create_app(remote), raise_server_exceptions=False)
+    page = client.get("/defense-diplomacy")
+    assert page.status_code == 200 and "<h1>defense diplomacy" in page.text
+    assert 'href="/joint-military-exercise"' in page.text
+    ttl = client.get("/defense-diplomacy.ttl")
+    assert ttl.status_code == 200
+    local = TestClient(create_app(kb)).get("/defense-diplomacy.ttl")
+    assert isomorphic(_graph(ttl.text, "turtle"), _graph(local.text, "turtle"))
+    assert client.get("/api/search", params={"q": "soft pow"}).json()[0]["label"] == "soft power"
+    assert client.get("/ontology").status_code == 200
+    assert client.get("/fact-check").status_code == 200

@@ -361,9 +361,12 @@ def ontology_doc(kb) -> dict[str, Any]:
     """
     triples = _ontology_triples(kb)
     by_subject: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    blanks: dict[Any, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for t in triples:
         if isinstance(t.subject, ox.NamedNode):
             by_subject[t.subject.value][t.predicate.value].append(t.object)
+        else:
+            blanks[t.subject][t.predicate.value].append(t.object)
     meta = by_subject.get(ONTOLOGY_IRI, {})
     classes = sorted((s for s, p in by_subject.items()
                       if any(o.value == OWL + "Class" for o in p.get(RDF + "type", []))
@@ -373,7 +376,7 @@ def ontology_doc(kb) -> dict[str, Any]:
                     and s.startswith(DDKB)), key=lambda i: kb.label(i).lower())
 
     def names(values: list) -> list[dict[str, str]]:
-        return [_term_ref(kb, v) for v in values]
+        return [_term_ref(kb, v, blanks) for v in values]
 
     def text(subject: str, *preds: str) -> str | None:
         for pred in preds:
@@ -434,16 +437,32 @@ def _anchor(iri: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1])
 
 
-def _term_ref(kb, term: Any) -> dict[str, str]:
-    """A class or datatype named in the docs: label, CURIE, and whether it is a ddkb term."""
-    if isinstance(term, ox.BlankNode):  # owl:unionOf lists: show their members
-        members = kb.select("SELECT ?b ?m WHERE { ?b owl:unionOf/rdf:rest*/rdf:first ?m }",
-                            b=term)
-        return {"iri": "", "curie": " or ".join(curie(m["m"].value) for m in members),
-                "label": " or ".join(kb.label(m["m"].value) for m in members), "anchor": ""}
+def _term_ref(kb, term: Any, blanks: dict[Any, dict[str, list]]) -> dict[str, str]:
+    """A class or datatype named in the docs: label, CURIE, and whether it is a ddkb term.
+
+    A blank node is an ``owl:unionOf`` class: its members, read from ``blanks``
+    (the ontology's blank-node statements; a remote endpoint cannot be asked
+    about a blank node).
+    """
+    if isinstance(term, ox.BlankNode):
+        members = _list_members(blanks, next(iter(blanks[term].get(OWL + "unionOf", [])), None))
+        return {"iri": "", "curie": " or ".join(curie(m) for m in members),
+                "label": " or ".join(kb.label(m) for m in members), "anchor": ""}
     value = term.value
     return {"iri": value, "curie": curie(value), "label": kb.label(value),
             "anchor": _anchor(value) if value.startswith(DDKB) else ""}
+
+
+def _list_members(blanks: dict[Any, dict[str, list]], node: Any) -> list[str]:
+    """The IRIs of an RDF list (rdf:first/rdf:rest), at most 100, cycles cut."""
+    members: list[str] = []
+    seen = set()
+    while node is not None and node not in seen and len(members) < 100:
+        seen.add(node)
+        fields = blanks.get(node, {})
+        members += [m.value for m in fields.get(RDF + "first", []) if isinstance(m, ox.NamedNode)]
+        node = next(iter(fields.get(RDF + "rest", [])), None)
+    return members
 
 
 # -- the home page --------------------------------------------------------------------------
