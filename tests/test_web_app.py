@@ -308,3 +308,13 @@ def test_pages_over_a_sparql_endpoint(oxigraph_kb, kb):
     assert client.get("/api/search", params={"q": "soft pow"}).json()[0]["label"] == "soft power"
     assert client.get("/ontology").status_code == 200
     assert client.get("/fact-check").status_code == 200
+
+
+def test_a_query_past_its_time_limit_is_a_503_page(kb):
+    client = TestClient(create_app(kb, query_timeout=0.001), raise_server_exceptions=False)
+    r = client.get("/queries/instruments")
+    assert r.status_code == 503 and "query stopped after 0.001 s" in r.text
+    r = client.get("/fact-check")
+    assert r.status_code == 503 and "Traceback" not in r.text
+    csv = client.get("/queries/instruments", params={"format": "csv"})
+    assert csv.status_code == 503

@@ -58,9 +58,11 @@ class Site:
     (the last :data:`CACHE_ENTRIES` of them): a popular page is built once.
     """
 
-    def __init__(self, kb: Any, sparql: bool = False) -> None:
+    def __init__(self, kb: Any, sparql: bool = False,
+                 query_timeout: float = pages.WEB_TIMEOUT) -> None:
         self.kb = kb
         self.sparql = sparql
+        self.query_timeout = query_timeout
         self._known: frozenset[str] | None = None
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
@@ -221,7 +223,7 @@ async def api_search(request: Request) -> Response:
 def fact_check(request: Request) -> Response:
     site = _site(request)
     return _html(render("fact_check.html", site.links("fact-check"),
-                        **pages.fact_check(site.kb)))
+                        **pages.fact_check(site.kb, timeout=site.query_timeout)))
 
 
 def query_list(request: Request) -> Response:
@@ -244,19 +246,18 @@ def query_page(request: Request) -> Response:
     fmt = request.query_params.get("format")
     ready = "run" in request.query_params or given or fmt or not any(
         p.required for p in query.params)
-    result, error = None, None
+    result, error, status = None, None, 200
     if ready:
         try:
-            result = pages.run_named_query(site.kb, name, given)
+            result = pages.run_named_query(site.kb, name, given, timeout=site.query_timeout)
         except (InputError, QueryTimeout, QueryMemoryExceeded) as err:
             if fmt:
                 raise
-            error = one_line(str(err))
+            error, status = one_line(str(err)), _status_for(err)
     if fmt and result is not None:
         text, media = pages.result_download(result["raw"], fmt)
         return Response(text, media_type=media, headers={
             "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
-    status = 400 if error else 200
     return _html(render("query.html", site.links(f"queries/{name}"), query=query,
                         given=given, result=result, error=error), status)
 
@@ -323,8 +324,12 @@ def favicon(request: Request) -> Response:
 
 
 def create_app(kb: Any = None, *, sparql_routes: Callable[..., list] | None = None,
-               middleware: list | None = None, **load_options: Any) -> Starlette:
+               middleware: list | None = None, query_timeout: float = pages.WEB_TIMEOUT,
+               **load_options: Any) -> Starlette:
     """The ASGI application over ``kb`` (default: ``ddkb.load(**load_options)``).
+
+    ``query_timeout`` (seconds) bounds each named query a page runs (fact check,
+    the query pages); past it the page is a 503.
 
     ``sparql_routes(kb)`` (optional) adds the SPARQL protocol routes and turns on
     the navigation's SPARQL link; ``middleware`` is Starlette middleware to add
@@ -352,6 +357,6 @@ def create_app(kb: Any = None, *, sparql_routes: Callable[..., list] | None = No
     ]
     app = Starlette(routes=routes, middleware=middleware or [], exception_handlers={
         DdkbError: ddkb_error, HTTPException: http_error, Exception: server_error})
-    app.state.site = Site(kb, sparql=bool(extra))
+    app.state.site = Site(kb, sparql=bool(extra), query_timeout=query_timeout)
     return app
 

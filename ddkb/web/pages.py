@@ -284,9 +284,9 @@ def search_index(kb) -> list[dict[str, str]]:
     return out
 
 
-def fact_check(kb) -> dict[str, Any]:
+def fact_check(kb, timeout: float = WEB_TIMEOUT) -> dict[str, Any]:
     """Every flagged or corrected claim and concept with its correction (named query needs-care)."""
-    result = run_named_query(kb, "needs-care", {})
+    result = run_named_query(kb, "needs-care", {}, timeout=timeout)
     records = [dict(zip(result["variables"], row, strict=True)) for row in result["rows"]]
     return {"rows": records, "truncated": result["truncated"], "query": result["query"]}
 
@@ -310,7 +310,8 @@ def named_query(name: str):
     return get_query(name)
 
 
-def run_named_query(kb, name: str, params: dict[str, str]) -> dict[str, Any]:
+def run_named_query(kb, name: str, params: dict[str, str],
+                    timeout: float = WEB_TIMEOUT) -> dict[str, Any]:
     """Run a named query with the CLI's safeguards, web-sized; the answer as table data.
 
     Empty form fields count as not given. Each cell is ``{"text", "iri", "path"}``:
@@ -318,7 +319,7 @@ def run_named_query(kb, name: str, params: dict[str, str]) -> dict[str, Any]:
     """
     query = named_query(name)
     given = {k: v for k, v in params.items() if v.strip()}
-    result = kb.run_named(name, given, timeout=WEB_TIMEOUT, max_rows=WEB_MAX_ROWS,
+    result = kb.run_named(name, given, timeout=timeout, max_rows=WEB_MAX_ROWS,
                           max_memory=WEB_MAX_MEMORY)
     if result.kind != "select":
         raise InputError(f"named query '{name}' is not a SELECT query")
