@@ -129,8 +129,12 @@ def error_response(request: Request, status: int, message: str) -> Response:
     site: Site = request.app.state.site
     titles = {400: "Bad request", 404: "Not found", 405: "Method not allowed",
               406: "Not acceptable", 503: "Busy or too slow", 500: "Server error"}
-    page = render("error.html", site.links(), status=status,
-                  title=titles.get(status, "Error"), message=message)
+    try:
+        page = render("error.html", Links("app", "", frozenset(), sparql=site.sparql),
+                      status=status, title=titles.get(status, "Error"), message=message)
+    except Exception:  # the error page itself failed: still one line, never a traceback
+        log.exception("cannot render the error page")
+        return PlainTextResponse(f"Error: {message}\n", status_code=status)
     return _html(page, status)
 
 
@@ -171,18 +175,21 @@ def _site(request: Request) -> Site:
 
 def home(request: Request) -> Response:
     site = _site(request)
-    return _html(render("home.html", site.links(), **pages.home(site.kb)))
+    return _html(site.cached(("page", "home"), lambda: render(
+        "home.html", site.links(), **pages.home(site.kb))))
 
 
 def browse(request: Request) -> Response:
     site = _site(request)
-    return _html(render("browse.html", site.links("browse"),
-                        schemes=pages.concept_tree(site.kb), classes=pages.class_tree(site.kb)))
+    return _html(site.cached(("page", "browse"), lambda: render(
+        "browse.html", site.links("browse"), schemes=pages.concept_tree(site.kb),
+        classes=pages.class_tree(site.kb))))
 
 
 def a_to_z(request: Request) -> Response:
     site = _site(request)
-    return _html(render("az.html", site.links("az"), letters=pages.a_to_z(site.kb)))
+    return _html(site.cached(("page", "az"), lambda: render(
+        "az.html", site.links("az"), letters=pages.a_to_z(site.kb))))
 
 
 def _text_param(request: Request, name: str, default: str = "") -> str:
