@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "align": ("ddkb.cli.link_cmds", "align", "Propose mappings to another vocabulary (SSSOM)."),
     "load": ("ddkb.cli.store_cmds", "load", "Load RDF files into a named store folder, once."),
     "push": ("ddkb.cli.push_cmds", "push", "Upload the KB (plus --data) to a SPARQL server."),
+    "serve": ("ddkb.cli.web_cmds", "serve", "Serve the KB on the web (pages, RDF, search)."),
+    "site": ("ddkb.cli.web_cmds", "site", "Write the web pages as a static site."),
 }
 
 
