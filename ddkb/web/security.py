@@ -198,8 +198,10 @@ async def server_busy_handler(request: Request, exc: Exception) -> Response:
 
 async def internal_error_handler(request: Request, exc: Exception) -> Response:
     """Any other exception: 500 with the exception's type name only (no traceback, no text)."""
+    # this handler runs outside every middleware (Starlette's ServerErrorMiddleware):
+    # the security headers are set here
     return error_response(500, f"internal server error ({type(exc).__name__}); "
-                               "the server log has the details")
+                               "the server log has the details", security_headers())
 
 
 def exception_handlers() -> dict[Any, Callable]:
