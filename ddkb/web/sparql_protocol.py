@@ -182,11 +182,18 @@ def negotiate(kind: str, accept: str | None) -> tuple[str, str] | None:
 
 
 def prefers_html(accept: str | None) -> bool:
-    """True when the client names ``text/html`` and likes it at least as much as JSON results."""
+    """True when the client names ``text/html`` and likes it at least as much as any answer type.
+
+    >>> prefers_html("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+    True
+    >>> prefers_html("text/html;q=0.5, text/csv"), prefers_html("*/*")
+    (False, False)
+    """
     ranges = parse_accept(accept)
     html_q, html_level = quality("text/html", ranges)
-    return html_level == 2 and html_q > 0 and html_q >= quality(RESULT_TYPES["select"][0][0],
-                                                                 ranges)[0]
+    answers = max(quality(media, ranges)[0] for offers in RESULT_TYPES.values()
+                  for media, _ in offers)
+    return html_level == 2 and html_q > 0 and html_q >= answers
 
 
 # -- reading the request ---------------------------------------------------------------------

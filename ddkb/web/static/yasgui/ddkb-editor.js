@@ -7,6 +7,9 @@
   var endpoint = new URL(config.endpoint, window.location.href).href;
   document.getElementById("ddkb-endpoint").textContent = endpoint;
   var only = [{ endpoint: endpoint }];
+  // local completers only: "class" and "property" would ask lov.linkeddata.es (the CSP
+  // blocks that anyway). Set on the defaults: YASQE merges a config's arrays index by index.
+  Yasgui.Yasqe.defaults.autocompleters = ["prefixes", "variables"];
   var yasgui = new Yasgui(document.getElementById("ddkb-yasgui"), {
     requestConfig: { endpoint: endpoint, method: "POST" },
     copyEndpointOnNewTab: true,
@@ -19,8 +22,6 @@
     autofocus: true,
     yasqe: {
       value: config.query,
-      // local completers only: "class"/"property" would ask lov.linkeddata.es
-      autocompleters: ["prefixes", "variables"],
       resizeable: true,
       editorHeight: "320px",
     },
