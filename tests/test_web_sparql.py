@@ -324,6 +324,22 @@ def test_oversized_body_is_413(client):
         f"the request body is larger than the limit of {MAX_BODY_BYTES:,} bytes"
 
 
+def test_oversized_body_is_413_for_urllib(endpoint):
+    """urllib sends its whole body before reading: it still gets the 413, not a reset."""
+    import urllib.error
+    import urllib.request
+
+    body = b"query=" + b"A" * (MAX_BODY_BYTES + 1)
+    request = urllib.request.Request(f"{endpoint}/sparql", data=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded"})
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=CLIENT_LIMIT)
+    assert caught.value.code == 413
+    text = caught.value.read().decode("utf-8")
+    assert text == f"Error: the request body is larger than the limit of {MAX_BODY_BYTES:,} bytes\n"
+    assert caught.value.headers["x-content-type-options"] == "nosniff"
+
+
 def test_oversized_body_without_length_is_413(client):
     """A chunked body (no Content-Length) is counted as it arrives."""
     def chunks():
@@ -511,3 +527,12 @@ def test_query_runs_in_thread_not_event_loop(kb):
         response = httpx.get(f"{url}/sparql", params={"query": "ASK {}"}, timeout=CLIENT_LIMIT)
     assert response.status_code == 200
     assert on_loop == [False]
+
+
+def test_doctests():
+    import doctest
+
+    import ddkb.web.sparql_protocol as module
+
+    result = doctest.testmod(module)
+    assert result.attempted >= 5 and result.failed == 0
