@@ -146,6 +146,9 @@ def test_rdflib_sparqlstore(endpoint):
     assert graph.query(f"ASK {{ <{asean}> ?p ?o }}").askAnswer is True
     labels = set(graph.objects(asean, rdflib.URIRef(f"{SKOS}prefLabel")))  # triples() via SELECT
     assert labels == {rdflib.Literal("ASEAN", lang="en")}
+    built = graph.query(CONSTRUCT_ASEAN).graph
+    assert (asean, rdflib.URIRef(f"{SKOS}prefLabel"), rdflib.Literal("ASEAN", lang="en")) in built
+    assert len(built) > 3
 
 
 # -- every Accept header, by httpx --------------------------------------------------------------
@@ -225,10 +228,19 @@ def test_ask_by_accept(client, accept, word):
     assert word in response.text
 
 
-def test_unacceptable_type_is_406(client):
-    response = client.get("/sparql", params={"query": "ASK {}"}, headers={"Accept": "text/csv"})
-    assert response.status_code == 406
-    assert "application/sparql-results+json" in one_line_error(response)
+@pytest.mark.parametrize("query,accept,media", [
+    ("ASK {}", "text/csv", "application/sparql-results+json"),
+    (CONSTRUCT_ASEAN, "application/sparql-results+json", "text/turtle"),
+    (SELECT_TWO, "image/png", "application/sparql-results+json"),
+])
+def test_nothing_acceptable_gets_the_default_format(client, query, accept, media):
+    response = client.get("/sparql", params={"query": query}, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == f"{media}; charset=utf-8"
+    if media == "text/turtle":
+        assert len(rdflib.Graph().parse(data=response.text, format="turtle")) > 3
+    else:
+        assert "head" in response.json()
 
 
 def test_negotiate_prefers_client_quality_then_server_order():

@@ -19,7 +19,9 @@ What ``/sparql`` accepts (https://www.w3.org/TR/sparql11-protocol/#query-operati
   ``application/sparql-results+json`` (the default), ``application/sparql-results+xml``,
   ``text/csv`` or ``text/tab-separated-values`` (SELECT only); CONSTRUCT and DESCRIBE
   as ``text/turtle`` (the default), ``application/n-triples``, ``application/rdf+xml`` or
-  ``application/ld+json``. Nothing acceptable: 406 naming the types on offer.
+  ``application/ld+json``. When nothing on offer is acceptable the answer comes in
+  the default format of its kind (HTTP allows this instead of 406; rdflib's
+  ``SPARQLStore`` asks for SPARQL JSON even for a CONSTRUCT and reads Turtle fine).
 * Read-only: an ``update`` parameter or an ``application/sparql-update`` body is
   refused with 400; a SPARQL Update sent as ``query`` is refused with 400 by the
   query checks. Methods other than GET/POST get 405.
@@ -45,6 +47,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs
@@ -53,7 +56,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from ddkb.errors import DdkbError, InputError
+from ddkb.errors import DdkbError, EndpointError, InputError
 from ddkb.kb import DEFAULT_MAX_MEMORY, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, KnowledgeBase
 from ddkb.web.security import QueryLimiter, ServerBusy, error_response, server_busy_handler
 
@@ -319,21 +322,22 @@ def web_message(text: str) -> str:
 
 
 def status_for(err: DdkbError) -> int:
-    """400 for the client's fault (bad or refused query), 500 for a query that failed to run."""
-    return 400 if isinstance(err, InputError) else 500
+    """400 for the client's fault (bad or refused query), 502 when the KB's own remote
+    endpoint (``--endpoint``) failed, 500 for a query that failed to run (time, memory)."""
+    if isinstance(err, InputError):
+        return 400
+    return 502 if isinstance(err, EndpointError) else 500
 
 
 def result_response(result: Any, accept: str | None) -> Response:
-    """A QueryResult in the negotiated format (406 if the client accepts none on offer)."""
+    """A QueryResult in the negotiated format (the kind's default if none on offer fits)."""
     from ddkb.results import format_result
 
     kind = "graph" if result.kind in ("construct", "describe") else result.kind
-    chosen = negotiate(kind, accept)
-    if chosen is None:
-        offered = ", ".join(dict.fromkeys(media for media, _ in RESULT_TYPES[kind]))
-        raise ProtocolError(406, f"none of the accepted types fits a {result.kind.upper()} "
-                                 f"answer; this endpoint offers {offered}")
-    media, name = chosen
+    # nothing acceptable fits this kind of answer (e.g. a client that asks every query
+    # for SPARQL JSON, as rdflib's SPARQLStore does, sends a CONSTRUCT): the kind's
+    # default format, as HTTP allows, rather than 406 -- the client reads Content-Type
+    media, name = negotiate(kind, accept) or RESULT_TYPES[kind][0]
     body = format_result(result, name)
     headers = {"Vary": "Accept", "Cache-Control": "no-store"}
     if result.truncated:
@@ -341,21 +345,26 @@ def result_response(result: Any, accept: str | None) -> Response:
     return Response(body, media_type=f"{media}; charset=utf-8", headers=headers)
 
 
+@cache
+def _templates():
+    """The Jinja2 environment of ``ddkb/web/templates`` (autoescaping on), made once."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(loader=PackageLoader("ddkb.web", "templates"),
+                       autoescape=select_autoescape(default=True))
+
+
 def editor_page(request: Request, query: str | None = None) -> HTMLResponse:
     """The YASGUI query editor, set up for this endpoint (and ``query``, if given)."""
     import json
 
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
     from ddkb.namespaces import PREFIXES
 
-    env = Environment(loader=PackageLoader("ddkb.web", "templates"),
-                      autoescape=select_autoescape(default=True))
     config = {"endpoint": request.url.path, "query": query or EXAMPLE_QUERY,
               "prefixes": PREFIXES}
     # JSON inside <script type="application/json">: no "<" may end the element
     config_json = json.dumps(config).replace("<", "\\u003c").replace(">", "\\u003e")
-    html = env.get_template("sparql_editor.html").render(config_json=config_json)
+    html = _templates().get_template("sparql_editor.html").render(config_json=config_json)
     return HTMLResponse(html, headers={"Vary": "Accept", "Cache-Control": "no-store"})
 
 
