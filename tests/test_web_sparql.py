@@ -509,14 +509,21 @@ def test_editor_runs_a_query_in_chromium_offline(endpoint, tmp_path):
             page.wait_for_selector(".yasr table tbody tr", timeout=60_000)
             cells = page.locator(".yasr table tbody td").all_text_contents()
             page.screenshot(path=str(tmp_path / "sparql-editor.png"))
+            clean = list(problems)
+            page.keyboard.press("Control+A")
+            page.keyboard.type("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
+            page.keyboard.press("Control+Enter")
+            page.wait_for_selector(".yasr :text('SERVICE refused')", timeout=60_000)
+            shown = page.text_content(".yasr") or ""
         finally:
             browser.close()
     assert any("ASEAN Regional Forum" in cell for cell in cells)
     assert all("ASEAN" in cell for cell in cells if cell.strip() and not cell.strip().isdigit())
-    assert blocked == []
+    assert blocked == []  # nothing, not even the SERVICE query's IRI, was asked elsewhere
     assert all(url.startswith(endpoint + "/") for url in requests)
     assert f"{endpoint}/sparql" in requests[1:]  # the query went to ddkb's own endpoint
-    assert problems == []  # no script error, no CSP violation
+    assert clean == []  # no script error, no CSP violation
+    assert "Error: SERVICE refused: federated queries reach the network" in shown
     assert (tmp_path / "sparql-editor.png").stat().st_size > 10_000
 
 
