@@ -318,3 +318,36 @@ def test_a_query_past_its_time_limit_is_a_503_page(kb):
     assert r.status_code == 503 and "Traceback" not in r.text
     csv = client.get("/queries/instruments", params={"format": "csv"})
     assert csv.status_code == 503
+
+
+# -- the served application as a whole: SPARQL and security headers wired in -----------------
+def test_the_app_answers_sparql_beside_its_pages_with_security_headers_everywhere(client):
+    r = client.get("/sparql", params={"query": "SELECT ?l WHERE { ddkb:admm-plus "
+                                               "skos:prefLabel ?l }"},
+                   headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200, r.text
+    assert [b["l"]["value"] for b in r.json()["results"]["bindings"]] == ["ADMM-Plus"]
+    editor = client.get("/sparql", headers={"Accept": "text/html"})
+    assert editor.status_code == 200 and "/static/yasgui/yasgui.min.js" in editor.text
+    assert client.get("/static/yasgui/yasgui.min.js").status_code == 200
+    refused = client.get("/sparql", params={"update": "CLEAR ALL"})
+    assert refused.status_code == 400 and refused.text.startswith("Error: ")
+    home = client.get("/")
+    assert 'href="/sparql"' in home.text
+    for response in (r, editor, refused, home, client.get("/no-such-concept-here")):
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'self'" in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_an_internal_error_is_one_line_with_the_security_headers(kb, monkeypatch):
+    app = create_app(kb)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret /home/path detail")
+
+    monkeypatch.setattr(pages, "a_to_z", broken)
+    r = TestClient(app, raise_server_exceptions=False).get("/az")
+    assert r.status_code == 500
+    assert "secret" not in r.text and "RuntimeError" in r.text
+    assert "default-src 'self'" in r.headers["content-security-policy"]

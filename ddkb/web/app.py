@@ -163,9 +163,15 @@ async def http_error(request: Request, err: Exception) -> Response:
 
 async def server_error(request: Request, err: Exception) -> Response:
     """Any unexpected error: logged with its traceback, answered with one line."""
+    from .security import security_headers
+
     log.exception("internal error on %s", request.url.path)
-    return error_response(request, 500, f"internal error ({type(err).__name__}); "
-                          "the server log has the details")
+    response = error_response(request, 500, f"internal error ({type(err).__name__}); "
+                              "the server log has the details")
+    # this handler runs outside every middleware: the security headers are added here
+    for name, value in security_headers().items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 # -- pages ------------------------------------------------------------------------------------
@@ -330,7 +336,7 @@ def favicon(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def create_app(kb: Any = None, *, sparql_routes: Callable[..., list] | None = None,
+def create_app(kb: Any = None, *, sparql: bool = True, max_concurrent_queries: int = 4,
                middleware: list | None = None, query_timeout: float = pages.WEB_TIMEOUT,
                **load_options: Any) -> Starlette:
     """The ASGI application over ``kb`` (default: ``ddkb.load(**load_options)``).
@@ -338,15 +344,26 @@ def create_app(kb: Any = None, *, sparql_routes: Callable[..., list] | None = No
     ``query_timeout`` (seconds) bounds each named query a page runs (fact check,
     the query pages); past it the page is a 503.
 
-    ``sparql_routes(kb)`` (optional) adds the SPARQL protocol routes and turns on
-    the navigation's SPARQL link; ``middleware`` is Starlette middleware to add
-    (security headers, concurrency limits).
+    With ``sparql`` (the default) it also answers the SPARQL 1.1 Protocol at
+    ``/sparql`` with the query editor (:mod:`ddkb.web.sparql_protocol`): at most
+    ``max_concurrent_queries`` evaluations at once, in their own threads, so a
+    runaway query never holds up pages. Every answer carries the security
+    headers of :mod:`ddkb.web.security` (a CSP allowing no other origin);
+    ``middleware`` adds more Starlette middleware.
     """
+    from starlette.middleware import Middleware
+
+    from .security import QueryLimiter, SecurityHeadersMiddleware
+    from .sparql_protocol import sparql_routes
+
     if kb is None:
         from ..kb import load
 
         kb = load(**load_options)
-    extra = list(sparql_routes(kb)) if sparql_routes is not None else []
+    extra = []
+    if sparql:
+        limiter = QueryLimiter(max_concurrent=max_concurrent_queries)
+        extra = sparql_routes(lambda: kb, limiter=limiter)
     routes = [
         Route("/", home),
         Route("/browse", browse),
@@ -362,7 +379,8 @@ def create_app(kb: Any = None, *, sparql_routes: Callable[..., list] | None = No
         *extra,
         Route("/{path:path}", resource),
     ]
-    app = Starlette(routes=routes, middleware=middleware or [], exception_handlers={
+    stack = [Middleware(SecurityHeadersMiddleware), *(middleware or [])]
+    app = Starlette(routes=routes, middleware=stack, exception_handlers={
         DdkbError: ddkb_error, HTTPException: http_error, Exception: server_error})
     app.state.site = Site(kb, sparql=bool(extra), query_timeout=query_timeout)
     return app
