@@ -152,8 +152,8 @@
     Object.keys(withNotes).forEach(function (id) {
       var body = network.body.nodes[id];
       if (!body || body.options.hidden) { return; }
-      var box = network.getBoundingBox(id);
-      var x = box.right - 4, y = box.top - 6;
+      var r = body.options.size || 14;
+      var x = body.x + r * 0.7, y = body.y - r - 6;  // above the shape's right shoulder
       ctx.save();
       ctx.font = "bold 10px system-ui, sans-serif";
       var w = ctx.measureText("your note").width + 10;
@@ -169,6 +169,28 @@
       ctx.fillText("your note", x + 5, y);
       ctx.restore();
     });
+  });
+
+  /* -- print copy of the map --------------------------------------------------------
+   * Printing prints this canvas, a copy of the last complete drawing: the live canvas
+   * is resized (and so cleared) by vis-network when the print layout changes its box,
+   * and a print must never catch it blank. Sized like the drawing, shown with auto
+   * width and height, it keeps the map's aspect ratio on any paper. */
+  var printCopy = document.createElement("canvas");
+  printCopy.id = "ddkb-print-map";
+  printCopy.setAttribute("role", "img");
+  printCopy.setAttribute("aria-label", document.title);
+  var live = document.getElementById("ddkb-canvas");
+  if (live && live.parentNode) { live.parentNode.insertBefore(printCopy, live.nextSibling); }
+  else { document.body.appendChild(printCopy); }
+  network.on("afterDrawing", function () {
+    var src = visCanvas();
+    if (!src || src.width < 2 || src.height < 2) { return; }  // hidden for printing: keep the copy
+    if (printCopy.width !== src.width) { printCopy.width = src.width; }
+    if (printCopy.height !== src.height) { printCopy.height = src.height; }
+    var ctx = printCopy.getContext("2d");
+    ctx.clearRect(0, 0, printCopy.width, printCopy.height);
+    ctx.drawImage(src, 0, 0);
   });
 
   /* -- legend entries for the user's additions ------------------------------------- */
@@ -249,7 +271,7 @@
     document.body.removeChild(a);
     window.setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
   }
-  function visCanvas() { return document.querySelector("#ddkb-canvas canvas"); }
+  function visCanvas() { return document.querySelector("#ddkb-canvas .vis-network canvas"); }
 
   /** The current view as a PNG on white (the canvas itself is transparent). */
   function pngBlob(callback) {
@@ -448,7 +470,10 @@
         li.appendChild(el("span", item.doubt === "partly" ? "ddkb-partly" : "ddkb-doubt",
           " \u26A0 " + DOUBT_TEXT[item.doubt]));
       }
-      if (item.user) { li.appendChild(el("span", "ddkb-user-badge", "your relation")); }
+      if (item.user) {
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(el("span", "ddkb-user-badge", "your relation"));
+      }
       ol.appendChild(li);
     });
     view.appendChild(ol);
@@ -469,6 +494,7 @@
     if (open) { renderPropositions(); }
     view.hidden = !open;
     document.body.classList.toggle("ddkb-propositions-open", !!open);
+    propositionsButton.setAttribute("aria-pressed", open ? "true" : "false");
     if (open) { view.querySelector("h2").setAttribute("tabindex", "-1"); view.querySelector("h2").focus(); }
   }
 
@@ -690,8 +716,11 @@
   groupTake.appendChild(button("PNG", "Download the current view as a PNG image", savePng));
   groupTake.appendChild(button("SVG", "Download the current view as an SVG drawing", saveSvg));
   groupTake.appendChild(button("Print", "Print the map and its legend on one page", function () { window.print(); }));
-  groupTake.appendChild(button("Propositions", "List every concept \u2013 relation \u2013 concept of the map as text",
-    function () { showPropositions(view.hidden); }));
+  var propositionsButton = button("Propositions",
+    "List every concept \u2013 relation \u2013 concept of the map as text",
+    function () { showPropositions(view.hidden); });
+  propositionsButton.setAttribute("aria-pressed", "false");
+  groupTake.appendChild(propositionsButton);
   var groupEdit = el("span", "ddkb-tool-group");
   groupEdit.appendChild(button("Add note", "Add your note to a concept", openNoteDialog));
   groupEdit.appendChild(button("Add relation", "Draw a new relation between two concepts", openRelationDialog));
