@@ -376,6 +376,10 @@ def test_additions_are_turtle_attributed_to_the_user(additions):
         ?s ?p ?o }}"""))
     assert [(c["s"].value, c["p"].value, c["o"].value) for c in claims] == \
         [(EX + "liaison", DDKB + "fosters", EX + "goodwill")]
+    text = [t.object for t in store.quads_for_pattern(None, ox.NamedNode(DDKB + "claimText"), None)]
+    assert [(t.value, t.language) for t in text] == [
+        ("Your own relation, drawn on the concept map: lagoon liaison office fosters "
+         "lagoon goodwill.", "en")]
 
 
 def test_additions_come_back_as_the_users_own_in_the_map(additions, browser, tmp_path):

@@ -547,6 +547,8 @@
       lines.push(s + " " + p + " " + o + " .");
       lines.push("[] a ddkb:Claim ;");
       lines.push("    ddkb:claimSubject " + s + " ; ddkb:claimPredicate " + p + " ; ddkb:claimObject " + o + " ;");
+      lines.push("    ddkb:claimText " + turtleString("Your own relation, drawn on the concept map: " +
+        label(edge.from) + " " + rel.label + " " + label(edge.to) + ".") + "@en ;");
       lines.push("    ddkb:verificationStatus ddkb:status-unverified ;");
       lines.push("    prov:wasAttributedTo " + agent + " ;");
       lines.push("    prov:generatedAtTime " + turtleString(now) + "^^xsd:dateTime .");
