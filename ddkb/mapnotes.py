@@ -114,28 +114,30 @@ def _user_graphs(kb: KnowledgeBase) -> set[str]:
     return {f.graph for f in getattr(kb, "files", []) if not f.bundled}
 
 
-def user_relations(kb: KnowledgeBase, G: nx.MultiDiGraph) -> list[dict[str, str]]:
-    """Relations on the map that a user's file adds and attributes to :data:`MAP_USER`
-    (and that no bundled file asserts): ``{"from", "curie", "to", "file"}``."""
+def user_relations(kb: KnowledgeBase, G: nx.MultiDiGraph) -> list[dict[str, Any]]:
+    """Relations a user's file adds and attributes to :data:`MAP_USER` (and that no
+    bundled file asserts): ``{"from", "iri", "curie", "to", "file", "onMap"}``.
+
+    Those not drawn on this map (``onMap`` false) ride along so that "Download my
+    additions" on this map never drops what the student made on another one.
+    """
     users = _user_graphs(kb)
     found: dict[tuple[str, str, str], str] = {}
     for row in kb.select(_USER_RELATIONS_QUERY):
-        graph = row["g"].value
-        s, p, o = row["s"].value, row["p"].value, row["o"].value
-        if graph not in users or not (s in G and o in G and G.has_edge(s, o, curie(p))):
-            continue
-        found.setdefault((s, curie(p), o), graph)
-    return [{"from": s, "curie": c, "to": o, "file": _file_name(kb, g)}
-            for (s, c, o), g in sorted(found.items())]
+        if row["g"].value in users:
+            found.setdefault((row["s"].value, row["p"].value, row["o"].value), row["g"].value)
+    return [{"from": s, "iri": p, "curie": curie(p), "to": o, "file": _file_name(kb, g),
+             "onMap": s in G and o in G and G.has_edge(s, o, curie(p))}
+            for (s, p, o), g in sorted(found.items())]
 
 
-def user_notes(kb: KnowledgeBase, G: nx.MultiDiGraph) -> list[dict[str, str]]:
-    """Notes a user's file attaches to concepts of the map: ``{"concept", "text", "file"}``."""
+def user_notes(kb: KnowledgeBase, G: nx.MultiDiGraph) -> list[dict[str, Any]]:
+    """Notes a user's file attaches to concepts: ``{"concept", "text", "file", "onMap"}``
+    (notes on concepts of other maps ride along, as in :func:`user_relations`)."""
     users = _user_graphs(kb)
     return [{"concept": row["target"].value, "text": row["text"].value,
-             "file": _file_name(kb, row["g"].value)}
-            for row in kb.select(_USER_NOTES_QUERY)
-            if row["g"].value in users and row["target"].value in G]
+             "file": _file_name(kb, row["g"].value), "onMap": row["target"].value in G}
+            for row in kb.select(_USER_NOTES_QUERY) if row["g"].value in users]
 
 
 def _file_name(kb: KnowledgeBase, graph: str) -> str:

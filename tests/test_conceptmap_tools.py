@@ -423,6 +423,30 @@ def test_additions_come_back_as_the_users_own_in_the_map(additions, browser, tmp
         opened.close()
 
 
+def test_additions_made_on_another_map_survive_a_download_here(additions, browser, tmp_path):
+    out = tmp_path / "smaller.html"
+    done = run_ddkb("--data", str(FIXTURE), "--data", str(additions), "map",
+                    "--focus", "Lagoon drill", "--depth", "1", "-o", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    opened = Page(browser, out)
+    try:
+        page = opened.page
+        # neither end of the relation, nor the noted concept, is on this map
+        assert page.evaluate("(id) => ddkbMap.nodes.get(id)", EX + "liaison") is None
+        assert user_edges(page) == [] and page.evaluate("ddkbMapTools.notes()") == []
+        again = opened.download("Download my additions", tmp_path)
+    finally:
+        opened.close()
+    before, after = ox.Store(), ox.Store()
+    before.load(additions.read_bytes(), format=ox.RdfFormat.TURTLE)
+    after.load(again.read_bytes(), format=ox.RdfFormat.TURTLE)
+    query = ("SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(isIRI(?s) && ?p != "
+             "<http://www.w3.org/ns/prov#generatedAtTime>) }")
+    assert sorted(map(str, before.query(query))) == sorted(map(str, after.query(query)))
+    notes = "SELECT ?t WHERE { ?n <http://www.w3.org/ns/oa#bodyValue> ?t }"
+    assert [r["t"].value for r in after.query(notes)] == [SAVED_NOTE]
+
+
 def test_additions_query_shows_statements_attributed_to_the_user(additions, tmp_path):
     sparql = (f"SELECT ?what ?s ?text WHERE {{ ?x prov:wasAttributedTo <{MAP_USER}> . "
               "{ ?x ddkb:claimSubject ?s ; ddkb:claimPredicate ?what } UNION "
@@ -446,6 +470,11 @@ def test_user_additions_in_the_python_api_and_cli(additions, tmp_path, runner, c
         [(EX + "liaison", "ddkb:fosters", EX + "goodwill", additions.name)]
     assert [(n["concept"], n["text"]) for n in user["notes"]] == \
         [(EX + "liaison", SAVED_NOTE)]
+    assert user["relations"][0]["onMap"] is True and user["notes"][0]["onMap"] is True
+    small = ConceptMap(kb, focus="Lagoon drill", depth=1)
+    elsewhere = tools_payload(kb, small.graph)["user"]
+    assert [(r["iri"], r["onMap"]) for r in elsewhere["relations"]] == [(DDKB + "fosters", False)]
+    assert [n["onMap"] for n in elsewhere["notes"]] == [False]
     # neither the claim nor the note became a concept of the map
     assert cmap.node_count == 7 and cmap.edge_count == 9
     out = tmp_path / "cli.html"

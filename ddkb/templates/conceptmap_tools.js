@@ -117,9 +117,11 @@
       ddkb: { curie: rel.curie, sources: [], user: true, userOrigin: "this browser" } });
     markUserEdge(findEdge(rel.from, rel.curie, rel.to), "this browser");
   }
+  var loadedIri = {}, elsewhere = [];  // elsewhere: the user's relations drawn on other maps
   loaded.relations.forEach(function (r) {
     var edge = findEdge(r.from, r.curie, r.to);
-    if (edge) { markUserEdge(edge, r.file || "your file"); }
+    loadedIri[r.curie] = r.iri;
+    if (edge) { markUserEdge(edge, r.file || "your file"); } else { elsewhere.push(r); }
   });
   mine.relations = mine.relations.filter(function (r) {
     if (!labelOf.hasOwnProperty(r.from) || !labelOf.hasOwnProperty(r.to)) { return false; }
@@ -130,6 +132,7 @@
   function allNotes() {
     var seen = {}, out = [];
     loaded.notes.forEach(function (n) {
+      if (n.onMap === false) { return; }  // a note on a concept of another map
       seen[n.concept + "\n" + n.text] = true;
       out.push({ concept: n.concept, text: n.text, origin: n.file || "your file" });
     });
@@ -539,22 +542,29 @@
       ""
     ];
     var agent = turtleIri(AGENT), skipped = 0;
-    allUserRelations().forEach(function (edge) {
-      var rel = relationByCurie[edge.ddkb.curie];
-      var s = turtleIri(edge.from), p = rel && turtleIri(rel.iri), o = turtleIri(edge.to);
+    var relations = allUserRelations().map(function (edge) {
+      var curie = edge.ddkb.curie, choice = relationByCurie[curie];
+      return { from: edge.from, to: edge.to, iri: choice ? choice.iri : loadedIri[curie],
+               label: String(edge.label || curie) };
+    }).concat(elsewhere.map(function (r) {
+      return { from: r.from, to: r.to, iri: r.iri, label: r.curie };
+    }));
+    relations.forEach(function (rel) {
+      var s = turtleIri(rel.from), p = rel.iri && turtleIri(rel.iri), o = turtleIri(rel.to);
       if (!s || !p || !o) { skipped++; return; }
-      lines.push("# " + oneLine(label(edge.from)) + " -- " + oneLine(rel.label) + " -> " + oneLine(label(edge.to)));
+      lines.push("# " + oneLine(label(rel.from)) + " -- " + oneLine(rel.label) + " -> " + oneLine(label(rel.to)));
       lines.push(s + " " + p + " " + o + " .");
       lines.push("[] a ddkb:Claim ;");
       lines.push("    ddkb:claimSubject " + s + " ; ddkb:claimPredicate " + p + " ; ddkb:claimObject " + o + " ;");
       lines.push("    ddkb:claimText " + turtleString("Your own relation, drawn on the concept map: " +
-        label(edge.from) + " " + rel.label + " " + label(edge.to) + ".") + "@en ;");
+        label(rel.from) + " " + rel.label + " " + label(rel.to) + ".") + "@en ;");
       lines.push("    ddkb:verificationStatus ddkb:status-unverified ;");
       lines.push("    prov:wasAttributedTo " + agent + " ;");
       lines.push("    prov:generatedAtTime " + turtleString(now) + "^^xsd:dateTime .");
       lines.push("");
     });
-    allNotes().forEach(function (n) {
+    allNotes().concat(loaded.notes.filter(function (n) { return n.onMap === false; }))
+      .forEach(function (n) {
       var target = turtleIri(n.concept);
       if (!target) { skipped++; return; }
       lines.push("# note on " + oneLine(label(n.concept)));
