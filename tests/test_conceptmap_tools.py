@@ -526,6 +526,21 @@ def test_turtle_strings_and_iris_written_by_the_page_parse_back(lagoon):
         assert page.evaluate("(i) => ddkbMapTools.turtleIri(i)", bad) is None
 
 
+def test_malformed_kept_additions_are_ignored(lagoon, lagoon_map):
+    page = lagoon.page
+    key = page.evaluate("ddkbMapTools.state.key")
+    page.evaluate("""([key, concept]) => {
+        localStorage.setItem(key + ':additions', JSON.stringify({notes: [null, 5, {concept: 1},
+            {concept: ['x'], text: 'x'}, {concept: concept, text: 'kept <b>note</b>'}],
+            relations: [null, {from: 'a'}, 'x']}));
+        localStorage.setItem(key + ':positions', '{not json');
+    }""", [key, EX + "liaison"])
+    lagoon.open(lagoon_map)
+    assert [n["text"] for n in page.evaluate("ddkbMapTools.notes()")] == ["kept <b>note</b>"]
+    assert user_edges(page) == [] and page.evaluate("ddkbMapTools.state.restored") is False
+    assert lagoon.offline_and_clean()
+
+
 @pytest.mark.parametrize("width, height", [(390, 844), (1366, 768)])
 def test_toolbar_fits_the_screen(browser, lagoon_map, width, height):
     opened = Page(browser, lagoon_map, width=width, height=height)

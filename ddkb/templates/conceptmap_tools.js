@@ -81,9 +81,23 @@
     try { window.localStorage.removeItem(KEY + ":" + name); } catch (e) { /* memory only */ }
   }
 
-  var mine = readKept("additions", { notes: [], relations: [] });
-  if (!Array.isArray(mine.notes)) { mine.notes = []; }
-  if (!Array.isArray(mine.relations)) { mine.relations = []; }
+  /** What this browser kept for the map, with anything malformed left out. */
+  function keptAdditions() {
+    var kept = readKept("additions", null) || {};
+    function strings(item, keys) {
+      return item !== null && typeof item === "object" &&
+        keys.every(function (k) { return typeof item[k] === "string"; });
+    }
+    return {
+      notes: (Array.isArray(kept.notes) ? kept.notes : []).filter(function (n) {
+        return strings(n, ["concept", "text"]);
+      }),
+      relations: (Array.isArray(kept.relations) ? kept.relations : []).filter(function (r) {
+        return strings(r, ["from", "iri", "curie", "to"]);
+      })
+    };
+  }
+  var mine = keptAdditions();
 
   /* -- fact-check doubts per relation ------------------------------------------- */
   var doubtOf = {};
