@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DdkbError, InputError
+from .mapnotes import tools_payload
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -99,7 +100,8 @@ DOUBT_BY_STATUS = {
 DOUBT_BORDER = {"not-supported": "#d62728", "contradicted": "#d62728", "partly": "#e07b00"}
 
 _TEMPLATE_FILES = ("conceptmap.html", "conceptmap.js", "conceptmap.css",
-                   "vis-network.min.js", "vis-network.min.css")
+                   "vis-network.min.js", "vis-network.min.css",
+                   "conceptmap_tools.js", "conceptmap_print.css")  # map tools (ddkb.mapnotes)
 _PLACEHOLDER = re.compile(r"\{\{ (\w+) \}\}")
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
                  "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -136,7 +138,8 @@ def _script_hash(name: str) -> str:
 
 def content_security_policy() -> str:
     """The page's CSP: only our two inline scripts run, nothing is ever fetched."""
-    scripts = " ".join(_script_hash(n) for n in ("vis-network.min.js", "conceptmap.js"))
+    scripts = " ".join(_script_hash(n) for n in ("vis-network.min.js", "conceptmap.js",
+                                                  "conceptmap_tools.js"))  # map tools
     return ("default-src 'none'; "
             f"script-src {scripts}; "
             "style-src 'unsafe-inline'; img-src data:; font-src data:; "
@@ -185,6 +188,8 @@ def render_html(payload: dict[str, Any], *, title: str, caption: str) -> str:
         "data_json": json_for_script(payload),
         "vis_js": _asset("vis-network.min.js"),
         "app_js": _asset("conceptmap.js"),
+        "tools_css": _asset("conceptmap_print.css"),  # map tools (ddkb.mapnotes)
+        "tools_js": _asset("conceptmap_tools.js"),    # map tools (ddkb.mapnotes)
     }
     page = _PLACEHOLDER.sub(lambda m: values[m.group(1)], _asset("conceptmap.html"))
     remote = find_remote_loads(page)
@@ -580,6 +585,7 @@ class ConceptMap:
                          exclude_types=exclude_types, relations=relations)
         check_size(G, max_nodes)
         payload = map_payload(G, physics=physics)
+        payload["tools"] = tools_payload(kb, G)  # map tools: notes, new relations (mapnotes)
         if title is None:
             iri = G.graph.get("focus")
             title = f"Concept map: {G.nodes[iri]['label']}" if iri in G else \
