@@ -21,6 +21,7 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 DCTERMS = "http://purl.org/dc/terms/"
 PROV = "http://www.w3.org/ns/prov#"
 ORG = "http://www.w3.org/ns/org#"
+TIME = "http://www.w3.org/2006/time#"
 SCHEMA = "http://schema.org/"
 FOAF = "http://xmlns.com/foaf/0.1/"
 SH = "http://www.w3.org/ns/shacl#"
@@ -42,6 +43,7 @@ PREFIXES: dict[str, str] = {
     "dcterms": DCTERMS,
     "prov": PROV,
     "org": ORG,
+    "time": TIME,
     "schema": SCHEMA,
     "foaf": FOAF,
     "sh": SH,

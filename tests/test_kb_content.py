@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
+from rdflib import URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from ddkb import paths
@@ -305,8 +306,10 @@ def test_every_relation_has_a_claim_and_every_claim_is_asserted(graph, ontology,
     props.discard(D.sectionNumber)
     stated = {(graph.value(c, D.claimSubject), graph.value(c, D.claimPredicate),
                graph.value(c, D.claimObject)) for c in claims}
+    counts = set(graph.subjects(RDF.type, D.MemberCount))
     asserted = {(s, p, o) for p in props for s, o in graph.subject_objects(p)
-                if s in concepts and (o in concepts or isinstance(o, rdflib.Literal))}
+                if s in concepts and (o in concepts or o in counts
+                                      or isinstance(o, rdflib.Literal))}
     assert asserted - stated == set()
     assert stated - asserted == set()
 
@@ -391,19 +394,91 @@ def test_defense_yatra_is_not_supported(graph):
 def test_admm_plus_membership_is_partly_supported_and_corrected(graph):
     claim = CLAIM["admm-plus--inRegion--asia-pacific"]
     assert _status(graph, claim) == D["status-partly-supported"]
-    assert "18 members" in str(graph.value(claim, D.correction))
+    correction = str(graph.value(claim, D.correction))
+    assert "18 members from its first meeting in October 2010 and 19 since November 2025" \
+        in correction
+    assert "Timor-Leste" in correction
     assert _status(graph, D["asia-pacific-case-study"]) == D["status-partly-supported"]
-    count = CLAIM["admm-plus--memberCount--18"]
-    assert graph.value(count, D.claimObject) == rdflib.Literal(18)
-    assert set(graph.objects(count, DCT.source)) == {SRC["fact-check"]}
-    assert _status(graph, count) == D["status-supported"]
-    assert (D["admm-plus"], D.memberCount, rdflib.Literal(18)) in graph
+    assert _status(graph, D["admm-plus"]) == D["status-partly-supported"]
     members = set(graph.objects(D["admm-plus"], D.hasMember))
-    assert len(members) == 18
-    assert {D.china, D["new-zealand"], D["republic-of-korea"], D.russia} <= members
+    assert len(members) == 19
+    assert {D.china, D["new-zealand"], D["republic-of-korea"], D.russia,
+            D["timor-leste"]} <= members
     assert (D["admm-plus"], D.startDate, rdflib.Literal("2010-10-12", datatype=XSD_STRING)
             ) in graph
-    assert (D["asean-regional-forum"], D.memberCount, rdflib.Literal(27)) in graph
+
+
+XSD_DATE = rdflib.URIRef("http://www.w3.org/2001/XMLSchema#date")
+ORG = rdflib.Namespace("http://www.w3.org/ns/org#")
+TIME = rdflib.Namespace("http://www.w3.org/2006/time#")
+
+
+def _counts(graph, org) -> dict[str, int]:
+    """as-of date -> number, for every ddkb:MemberCount of ``org``."""
+    return {str(graph.value(c, DCT.date)): int(graph.value(c, D.memberCount))
+            for c in graph.objects(org, D.hasMemberCount)}
+
+
+def _members_on(graph, org, day: str) -> set:
+    """The members of ``org`` on ``day`` according to its dated org:Membership nodes."""
+    out = set()
+    for m in graph.subjects(ORG.organization, org):
+        period = graph.value(m, ORG.memberDuring)
+        start = graph.value(graph.value(period, TIME.hasBeginning), TIME.inXSDDate)
+        end_instant = graph.value(period, TIME.hasEnd)
+        end = graph.value(end_instant, TIME.inXSDDate) if end_instant is not None else None
+        assert start.datatype == XSD_DATE
+        if str(start) <= day and (end is None or day < str(end)):
+            out.add(graph.value(m, ORG.member))
+    return out
+
+
+def test_counts_say_as_of_when_and_match_the_dated_memberships(graph):
+    assert _counts(graph, D["admm-plus"]) == {"2010-10-12": 18, "2025-11-01": 19}
+    assert _counts(graph, D.asean) == {"1999-04-30": 10, "2025-10-26": 11}
+    assert _counts(graph, D["asean-regional-forum"]) == {"2025-11-01": 27}
+    for count in graph.subjects(RDF.type, D.MemberCount):
+        assert graph.value(count, DCT.date).datatype == XSD_DATE
+        assert set(graph.objects(count, DCT.source)) == {SRC["fact-check"]}
+    # no count sits directly on an organisation without its date any more
+    assert not list(graph.subject_objects(D.memberCount)) or all(
+        (s, RDF.type, D.MemberCount) in graph for s, _ in graph.subject_objects(D.memberCount))
+    for org in (D["admm-plus"], D.asean):
+        for day, number in _counts(graph, org).items():
+            assert len(_members_on(graph, org, day)) == number, (org, day)
+    assert len(_members_on(graph, D["admm-plus"], "2020-01-01")) == 18
+    assert len(_members_on(graph, D["admm-plus"], "2025-10-31")) == 18
+    assert len(_members_on(graph, D.asean, "1998-01-01")) == 9
+    assert len(_members_on(graph, D.asean, "1967-08-08")) == 5
+
+
+def test_asean_joining_dates_are_the_real_ones(graph):
+    def start(org, member):
+        m = URIRef(f"https://w3id.org/ddkb/membership/{org}--{member}")
+        assert (m, RDF.type, ORG.Membership) in graph
+        assert (m, ORG.member, D[member]) in graph
+        return str(graph.value(graph.value(graph.value(m, ORG.memberDuring), TIME.hasBeginning),
+                               TIME.inXSDDate))
+
+    assert {m: start("asean", m) for m in ("brunei", "vietnam", "laos", "myanmar", "cambodia",
+                                          "indonesia", "timor-leste")} == {
+        "brunei": "1984-01-07", "vietnam": "1995-07-28", "laos": "1997-07-23",
+        "myanmar": "1997-07-23", "cambodia": "1999-04-30", "indonesia": "1967-08-08",
+        "timor-leste": "2025-10-26"}
+    assert start("admm-plus", "timor-leste") == "2025-11-01"
+    assert start("admm-plus", "united-states") == "2010-10-12"
+    m = URIRef("https://w3id.org/ddkb/membership/admm-plus--timor-leste")
+    assert set(graph.objects(m, DCT.source)) == {SRC["fact-check"]}
+    claim = graph.value(m, rdflib.URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"))
+    assert claim == CLAIM["admm-plus--hasMember--timor-leste"]
+    assert "1 November 2025" in str(graph.value(claim, D.claimText))
+    assert _status(graph, claim) == D["status-supported"]
+
+
+def test_timor_leste_is_linked_only_to_its_verified_wikidata_item():
+    links = rdflib.Graph().parse(paths.kb_dir() / "external-links.ttl")
+    assert set(links.objects(D["timor-leste"], SKOS.exactMatch)) == {
+        rdflib.URIRef("http://www.wikidata.org/entity/Q574")}
 
 
 def test_japan_and_nato_examples_are_supported(graph):
