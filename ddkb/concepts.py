@@ -23,7 +23,7 @@ from .text import json_text, one_line, visible
 _CARD_PROPS = {
     RDF + "type", SKOS + "prefLabel", SKOS + "altLabel", RDFS + "label", SKOS + "definition",
     DCTERMS + "source", SKOS + "inScheme", DDKB + "verificationStatus", DDKB + "correction",
-    DDKB + "evidence", SKOS + "exactMatch", SKOS + "closeMatch",
+    DDKB + "evidence", SKOS + "exactMatch", SKOS + "closeMatch", DDKB + "hasMemberCount",
 }
 #: Incoming links that belong to claims, not to the concept's relations.
 _CLAIM_PROPS = {DDKB + "claimSubject", DDKB + "claimObject", DDKB + "claimPredicate"}
@@ -52,6 +52,45 @@ class Relation:
     inferred: bool = False
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+@dataclass
+class MemberCount:
+    """How many members an organisation had as of a date (a ``ddkb:MemberCount`` node)."""
+
+    number: int
+    as_of: str  # ISO 8601 date, YYYY-MM-DD
+    iri: str
+
+
+def _month_year(day: str) -> str:
+    """``2025-11-01`` -> ``November 2025`` (the text as is when it is not such a date)."""
+    try:
+        return f"{_MONTHS[int(day[5:7]) - 1]} {day[:4]}"
+    except (ValueError, IndexError):
+        return day
+
+
+def members_summary(counts: list[MemberCount]) -> str | None:
+    """The counts as one line, newest first: ``19 members as of November 2025; 18 from 2010``.
+
+    Every count carries its date: the newest says "as of" its month, the earlier ones
+    say from which year they held. None when there is no count.
+
+    >>> members_summary([MemberCount(18, "2010-10-12", "x"), MemberCount(19, "2025-11-01", "y")])
+    '19 members as of November 2025; 18 from 2010'
+    """
+    if not counts:
+        return None
+    ordered = sorted(counts, key=lambda c: c.as_of, reverse=True)
+    first, *older = ordered
+    parts = [f"{first.number} members as of {_month_year(first.as_of)}"]
+    parts += [f"{c.number} from {c.as_of[:4]}" for c in older]
+    return "; ".join(parts)
+
+
 @dataclass
 class ConceptCard:
     """Everything the KB says about one concept, ready to print or serialise."""
@@ -68,6 +107,12 @@ class ConceptCard:
     evidence: str | None
     links: list[tuple[str, str]]
     relations: list[Relation]
+    member_counts: list[MemberCount] = field(default_factory=list)
+
+    @property
+    def members(self) -> str | None:
+        """The member counts with their dates as one line (see :func:`members_summary`)."""
+        return members_summary(self.member_counts)
 
     @property
     def doubtful(self) -> bool:
@@ -90,6 +135,7 @@ class ConceptCard:
         data["types"] = [{"iri": i, "label": lbl} for i, lbl in self.types]
         data["links"] = [{"property": p, "iri": i} for p, i in self.links]
         data["doubtful"] = self.doubtful
+        data["members"] = self.members
         return data
 
 
@@ -185,7 +231,12 @@ def concept_card(kb, iri: str) -> ConceptCard:
     links = sorted({(curie(_val(r, "p")), _val(r, "o")) for r in _one(
         kb, "SELECT ?c ?p ?o WHERE { ?c ?p ?o FILTER(?p IN (skos:exactMatch, skos:closeMatch)) }",
         iri)})
+    counts = [MemberCount(number=int(_val(r, "n")), as_of=_val(r, "d"), iri=_val(r, "count"))
+              for r in _one(kb, """SELECT ?c ?count ?n ?d WHERE {
+                  ?c ddkb:hasMemberCount ?count . ?count ddkb:memberCount ?n ;
+                  dcterms:date ?d }""", iri)]
     return ConceptCard(
+        member_counts=sorted(counts, key=lambda c: c.as_of, reverse=True),
         iri=iri, curie=curie(iri), label=kb.label(iri), alt_labels=alts,
         types=[(t, kb.label(t)) for t in types if t not in (OWL + "NamedIndividual",)],
         definition=_val(defs[0], "d") if defs else None,
@@ -404,6 +455,8 @@ def render_card(card: ConceptCard, fmt: str = "text") -> str:
         field_lines.append(("Definition", card.definition))
     if card.sources:
         field_lines.append(("Sources", "; ".join(map(one_line, card.sources))))
+    if card.members:
+        field_lines.append(("Members", card.members))
     if card.status:
         field_lines.append(("Verification", card.status))
     if card.correction:
