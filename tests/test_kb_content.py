@@ -153,6 +153,50 @@ def test_generator_rejects_a_range_violation(build_kb, tmp_path):
         build_kb.build(tmp_path)
 
 
+def _membership_tables(tmp_path, membership_rows: str, count_rows: str = "") -> None:
+    (tmp_path / "concepts").mkdir()
+    (tmp_path / "concepts" / "x.txt").write_text(
+        "club | Forum | club | | fc | | A forum of states.\n"
+        "land-a | State | land A | | fc | | A state.\n"
+        "land-b | State | land B | | fc | | Another state.\n"
+        "trust-x | Outcome | trust x | | 01 | | Confidence.\n", encoding="utf-8")
+    (tmp_path / "claims.txt").write_text("", encoding="utf-8")
+    (tmp_path / "memberships.txt").write_text(membership_rows, encoding="utf-8")
+    (tmp_path / "counts.txt").write_text(count_rows, encoding="utf-8")
+
+
+def test_generator_writes_dated_memberships_and_counts(build_kb, tmp_path):
+    _membership_tables(
+        tmp_path,
+        "club | land-a | 2001-02-03 | | fc | s | {o} joined {s}. | Records.\n"
+        "club | land-b | 2001-02-03 | 2005-06-07 | fc | s | {o} was in {s}. | Records.\n",
+        "club | 2 | 2001-02-03 | fc | s | Two members. | Records.\n"
+        "club | 1 | 2005-06-07 | fc | s | One member. | Records.\n")
+    files = build_kb.build(tmp_path)
+    g = rdflib.Graph().parse(data=files[build_kb.KB / "memberships.ttl"], format="turtle")
+    ended = URIRef("https://w3id.org/ddkb/membership/club--land-b")
+    end = g.value(g.value(ended, ORG.memberDuring), TIME.hasEnd)
+    assert g.value(end, TIME.inXSDDate) == rdflib.Literal("2005-06-07", datatype=XSD_DATE)
+    relations = files[build_kb.KB / "relations.ttl"]
+    assert "ddkb:hasMember ddkb:land-a" in relations and "land-b" not in relations
+    assert "count/club-1-as-of-2005-06-07" in relations
+
+
+@pytest.mark.parametrize("rows,counts,message", [
+    ("club | land-a | 2001-2-3 | | fc | s | x | y\n", "", r"memberships.txt:1: the start date"),
+    ("club | land-a | 2001-02-03 | 2000-01-01 | fc | s | x | y\n", "", r"ends \(2000-01-01\)"),
+    ("club | trust-x | 2001-02-03 | | fc | s | x | y\n", "", r"trust-x is not an Actor"),
+    ("club | land-a | 2001-02-03 | | fc | s | x | y\n",
+     "club | 2 | 2001-02-03 | fc | s | x | y\n", r"counts.txt:1: club has 1 members on 2001-02-03"),
+    ("club | land-a | 2001-02-03 | | fc | s | x | y\n",
+     "club | 1 | 2001 | fc | s | x | y\n", r"the 'as of' date must be a date YYYY-MM-DD"),
+])
+def test_generator_refuses_bad_memberships_and_counts(build_kb, tmp_path, rows, counts, message):
+    _membership_tables(tmp_path, rows, counts)
+    with pytest.raises(build_kb.BuildError, match=message):
+        build_kb.build(tmp_path)
+
+
 # -- ontology -------------------------------------------------------------------------------
 def test_ontology_header(ontology):
     o = rdflib.URIRef("https://w3id.org/ddkb/ontology")
@@ -528,3 +572,78 @@ def test_round_trip_is_isomorphic(graph, canonical, fmt):
     back = rdflib.Graph().parse(data=data, format=fmt)
     assert len(back) == len(graph)
     assert to_isomorphic(back) == canonical
+
+
+# -- every proposition of the article ----------------------------------------------------------
+@pytest.fixture(scope="module")
+def coverage_tool():
+    """tools/proposition_coverage.py, imported."""
+    spec = importlib.util.spec_from_file_location(
+        "proposition_coverage", ROOT / "tools" / "proposition_coverage.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_section_has_all_its_propositions_in_the_kb(coverage_tool, kb):
+    props = coverage_tool.read_table()
+    assert len(props) >= 250
+    report = coverage_tool.coverage(props, coverage_tool.claim_sources(kb),
+                                    coverage_tool.section_titles(kb))
+    assert [c.section for c in report] == [f"{n:02d}" for n in range(21)]
+    for c in report:
+        assert c.total >= 5, c.section
+        assert c.in_kb == c.total, (c.section, [(p.where, a) for p, a in c.missing])
+    assert coverage_tool.complete(report)
+    # the issue's examples are listed, in their sections
+    by_claim = {(p.section, c) for p in props for c in p.claims}
+    assert ("04", "confidence-building-measures--hasComponent--familiarization-exchange") \
+        in by_claim
+    assert ("10", "media-engagement--complements--public-diplomacy") in by_claim
+
+
+def test_new_propositions_are_unverified_claims_with_their_section(graph):
+    claim = CLAIM["media-engagement--complements--public-diplomacy"]
+    assert (D["media-engagement"], D.complements, D["public-diplomacy"]) in graph
+    assert set(graph.objects(claim, DCT.source)) == {SRC["seed-s10"]}
+    assert _status(graph, claim) == D["status-unverified"]
+    claim = CLAIM["transparency-initiative--fosters--mutual-trust"]
+    assert set(graph.objects(claim, DCT.source)) == {SRC["seed-s04"]}
+
+
+def test_coverage_script_reports_per_section_and_fails_below_100(tmp_path):
+    import subprocess
+
+    script = str(ROOT / "tools" / "proposition_coverage.py")
+    ok = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    lines = ok.stdout.splitlines()
+    assert lines[0].split() == ["section", "statements", "in", "KB", "coverage", "title"]
+    assert len(lines) == 1 + 21 + 1
+    assert all(line.split()[3] == "100%" for line in lines[1:])
+    assert lines[11].startswith("10 ") and "Public Diplomacy and Media Engagement" in lines[11]
+    table = tmp_path / "p.tsv"
+    table.write_text(
+        "section\tsubject\trelation\tobject\tstatement\tclaims\n"
+        "10\tmedia engagement\tcomplements\tpublic diplomacy\tWorks alongside it.\t"
+        "media-engagement--complements--public-diplomacy\n"
+        "10\tmedia engagement\tcomplements\tsoft power\tNot a claim of the KB.\t"
+        "media-engagement--complements--soft-power\n"
+        "04\tmedia engagement\tcomplements\tpublic diplomacy\tWrong section.\t"
+        "media-engagement--complements--public-diplomacy\n", encoding="utf-8")
+    bad = subprocess.run([sys.executable, script, "--table", str(table)],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 1
+    rows = {line.split()[0]: line.split()[1:4] for line in bad.stdout.splitlines()[1:22]}
+    assert rows["10"] == ["2", "1", "50%"] and rows["04"] == ["1", "0", "0%"]
+    assert rows["00"] == ["0", "0", "100%"]
+    assert "missing: section 00 lists no proposition" in bad.stdout
+    assert "p.tsv:3: s10 media engagement complements soft power: no claim " \
+           "media-engagement--complements--soft-power with that section" in bad.stdout
+    table.write_text("section\tsubject\trelation\tobject\tstatement\tclaims\n"
+                     "21\ta\tb\tc\td\ta--b--c\n", encoding="utf-8")
+    broken = subprocess.run([sys.executable, script, "--table", str(table)],
+                            capture_output=True, text=True, timeout=300)
+    assert broken.returncode == 2 and broken.stdout == ""
+    assert broken.stderr == f"proposition_coverage: {table}:2: section must be 00-20, not '21'\n"
