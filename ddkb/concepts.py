@@ -16,7 +16,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .lookup import normalise
-from .namespaces import DCTERMS, DDKB, OWL, RDF, RDFS, SKOS, curie
+from .namespaces import DCTERMS, DDKB, ORG, OWL, RDF, RDFS, SKOS, curie
 from .text import json_text, one_line, visible
 
 #: Properties shown in their own part of the card, not among the relations.
@@ -27,6 +27,9 @@ _CARD_PROPS = {
 }
 #: Incoming links that belong to claims, not to the concept's relations.
 _CLAIM_PROPS = {DDKB + "claimSubject", DDKB + "claimObject", DDKB + "claimPredicate"}
+#: Incoming links from dated membership nodes: shown as the period of "has member".
+_MEMBERSHIP_PROPS = {ORG + "member", ORG + "organization"}
+_HIDDEN_INCOMING = _CLAIM_PROPS | _MEMBERSHIP_PROPS | {DCTERMS + "source"}
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Relation:
     correction: str | None = None
     evidence: str | None = None
     inferred: bool = False
+    period: str | None = None  # for a membership: "from 2010-10-12" [" until ..."]
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -187,7 +191,7 @@ def _relations(kb, iri: str) -> list[Relation]:
     for direction, row in rows:
         prop = row["p"].value
         if (direction == "out" and prop in _CARD_PROPS) or (
-                direction == "in" and prop in _CLAIM_PROPS | {DCTERMS + "source"}):
+                direction == "in" and prop in _HIDDEN_INCOMING):
             continue
         other = row["o"]
         is_literal = isinstance(other, ox.Literal)
@@ -208,11 +212,43 @@ def _relations(kb, iri: str) -> list[Relation]:
         )
     from .namespaces import INFERRED_GRAPH
 
+    periods = _membership_periods(kb, iri)
     for key, rel in found.items():
         rel.sources = _section_titles(kb, sections[key])
         rel.inferred = all(g.startswith(INFERRED_GRAPH) for g in graphs[key])
+        if rel.property in (DDKB + "hasMember", DDKB + "memberOf"):
+            pair = (iri, rel.other) if (rel.direction == "out") == (
+                rel.property == DDKB + "hasMember") else (rel.other, iri)
+            rel.period = periods.get(pair)
     return sorted(found.values(), key=lambda r: (r.direction != "out", r.property_label.lower(),
                                                  r.other_label.lower()))
+
+
+#: The dated memberships of a concept, as organisation and as member. Two queries, not a
+#: UNION with BIND: Virtuoso 7 cannot compile that (see _RELATIONS).
+_PERIODS = {
+    "org": """SELECT ?c ?other ?start ?end WHERE {
+      ?m org:organization ?c ; org:member ?other ;
+         org:memberDuring/time:hasBeginning/time:inXSDDate ?start .
+      OPTIONAL { ?m org:memberDuring/time:hasEnd/time:inXSDDate ?end } }""",
+    "member": """SELECT ?c ?other ?start ?end WHERE {
+      ?m org:member ?c ; org:organization ?other ;
+         org:memberDuring/time:hasBeginning/time:inXSDDate ?start .
+      OPTIONAL { ?m org:memberDuring/time:hasEnd/time:inXSDDate ?end } }""",
+}
+
+
+def _membership_periods(kb, iri: str) -> dict[tuple[str, str], str]:
+    """(organisation, member) -> "from D" or "from D until E", for memberships of ``iri``."""
+    out: dict[tuple[str, str], str] = {}
+    for role, sparql in _PERIODS.items():
+        for row in _one(kb, sparql, iri):
+            text = f"from {_val(row, 'start')}"
+            if row.get("end") is not None:
+                text += f" until {_val(row, 'end')}"
+            other = _val(row, "other")
+            out[(iri, other) if role == "org" else (other, iri)] = text
+    return out
 
 
 def concept_card(kb, iri: str) -> ConceptCard:
@@ -402,6 +438,8 @@ def _rel_line(rel: Relation, notes: dict[tuple[str, str], int], markdown: bool =
     if markdown and not rel.other_is_literal:
         other = f"**{rel.other_label}** (`{curie(rel.other)}`)"
     parts = [other]
+    if rel.period:
+        parts.append(f"[member {rel.period}]")
     if rel.inferred:
         parts.append("[inferred]")
     if rel.status:

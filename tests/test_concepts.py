@@ -175,3 +175,17 @@ def test_show_prints_the_count_with_its_time(runner, cli, ddkb_exe):
     assert proc.returncode == 0, proc.stderr
     assert line in proc.stdout.splitlines()
     assert "partly supported" in proc.stdout
+
+
+def test_card_gives_each_membership_its_period(kb):
+    card = kb.concept("ADMM-Plus")
+    by_member = {r.other_label: r.period for r in card.grouped("out")["has member"]}
+    assert by_member["Timor-Leste"] == "from 2025-11-01"
+    assert by_member["Australia"] == "from 2010-10-12"
+    brunei = kb.concept("Brunei")
+    assert {r.other_label: r.period for r in brunei.grouped("in")["has member"]} == {
+        "ASEAN": "from 1984-01-07", "ADMM-Plus": "from 2010-10-12"}
+    # the membership nodes themselves are not listed among the incoming relations
+    assert not [r for r in brunei.relations if r.property.startswith("http://www.w3.org/ns/org#")]
+    text = render_card(card)
+    assert "    - Timor-Leste (ddkb:timor-leste) [member from 2025-11-01] [supported" in text
