@@ -16,17 +16,20 @@ from typing import Any
 import pyoxigraph as ox
 
 from .lookup import normalise
-from .namespaces import DCTERMS, DDKB, OWL, RDF, RDFS, SKOS, curie
+from .namespaces import DCTERMS, DDKB, ORG, OWL, RDF, RDFS, SKOS, curie
 from .text import json_text, one_line, visible
 
 #: Properties shown in their own part of the card, not among the relations.
 _CARD_PROPS = {
     RDF + "type", SKOS + "prefLabel", SKOS + "altLabel", RDFS + "label", SKOS + "definition",
     DCTERMS + "source", SKOS + "inScheme", DDKB + "verificationStatus", DDKB + "correction",
-    DDKB + "evidence", SKOS + "exactMatch", SKOS + "closeMatch",
+    DDKB + "evidence", SKOS + "exactMatch", SKOS + "closeMatch", DDKB + "hasMemberCount",
 }
 #: Incoming links that belong to claims, not to the concept's relations.
 _CLAIM_PROPS = {DDKB + "claimSubject", DDKB + "claimObject", DDKB + "claimPredicate"}
+#: Incoming links from dated membership nodes: shown as the period of "has member".
+_MEMBERSHIP_PROPS = {ORG + "member", ORG + "organization"}
+_HIDDEN_INCOMING = _CLAIM_PROPS | _MEMBERSHIP_PROPS | {DCTERMS + "source"}
 
 
 @dataclass
@@ -50,6 +53,46 @@ class Relation:
     correction: str | None = None
     evidence: str | None = None
     inferred: bool = False
+    period: str | None = None  # for a membership: "from 2010-10-12" [" until ..."]
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+@dataclass
+class MemberCount:
+    """How many members an organisation had as of a date (a ``ddkb:MemberCount`` node)."""
+
+    number: int
+    as_of: str  # ISO 8601 date, YYYY-MM-DD
+    iri: str
+
+
+def _month_year(day: str) -> str:
+    """``2025-11-01`` -> ``November 2025`` (the text as is when it is not such a date)."""
+    try:
+        return f"{_MONTHS[int(day[5:7]) - 1]} {day[:4]}"
+    except (ValueError, IndexError):
+        return day
+
+
+def members_summary(counts: list[MemberCount]) -> str | None:
+    """The counts as one line, newest first: ``19 members as of November 2025; 18 from 2010``.
+
+    Every count carries its date: the newest says "as of" its month, the earlier ones
+    say from which year they held. None when there is no count.
+
+    >>> members_summary([MemberCount(18, "2010-10-12", "x"), MemberCount(19, "2025-11-01", "y")])
+    '19 members as of November 2025; 18 from 2010'
+    """
+    if not counts:
+        return None
+    ordered = sorted(counts, key=lambda c: c.as_of, reverse=True)
+    first, *older = ordered
+    parts = [f"{first.number} members as of {_month_year(first.as_of)}"]
+    parts += [f"{c.number} from {c.as_of[:4]}" for c in older]
+    return "; ".join(parts)
 
 
 @dataclass
@@ -68,6 +111,12 @@ class ConceptCard:
     evidence: str | None
     links: list[tuple[str, str]]
     relations: list[Relation]
+    member_counts: list[MemberCount] = field(default_factory=list)
+
+    @property
+    def members(self) -> str | None:
+        """The member counts with their dates as one line (see :func:`members_summary`)."""
+        return members_summary(self.member_counts)
 
     @property
     def doubtful(self) -> bool:
@@ -90,6 +139,7 @@ class ConceptCard:
         data["types"] = [{"iri": i, "label": lbl} for i, lbl in self.types]
         data["links"] = [{"property": p, "iri": i} for p, i in self.links]
         data["doubtful"] = self.doubtful
+        data["members"] = self.members
         return data
 
 
@@ -141,7 +191,7 @@ def _relations(kb, iri: str) -> list[Relation]:
     for direction, row in rows:
         prop = row["p"].value
         if (direction == "out" and prop in _CARD_PROPS) or (
-                direction == "in" and prop in _CLAIM_PROPS | {DCTERMS + "source"}):
+                direction == "in" and prop in _HIDDEN_INCOMING):
             continue
         other = row["o"]
         is_literal = isinstance(other, ox.Literal)
@@ -162,11 +212,43 @@ def _relations(kb, iri: str) -> list[Relation]:
         )
     from .namespaces import INFERRED_GRAPH
 
+    periods = _membership_periods(kb, iri)
     for key, rel in found.items():
         rel.sources = _section_titles(kb, sections[key])
         rel.inferred = all(g.startswith(INFERRED_GRAPH) for g in graphs[key])
+        if rel.property in (DDKB + "hasMember", DDKB + "memberOf"):
+            pair = (iri, rel.other) if (rel.direction == "out") == (
+                rel.property == DDKB + "hasMember") else (rel.other, iri)
+            rel.period = periods.get(pair)
     return sorted(found.values(), key=lambda r: (r.direction != "out", r.property_label.lower(),
                                                  r.other_label.lower()))
+
+
+#: The dated memberships of a concept, as organisation and as member. Two queries, not a
+#: UNION with BIND: Virtuoso 7 cannot compile that (see _RELATIONS).
+_PERIODS = {
+    "org": """SELECT ?c ?other ?start ?end WHERE {
+      ?m org:organization ?c ; org:member ?other ;
+         org:memberDuring/time:hasBeginning/time:inXSDDate ?start .
+      OPTIONAL { ?m org:memberDuring/time:hasEnd/time:inXSDDate ?end } }""",
+    "member": """SELECT ?c ?other ?start ?end WHERE {
+      ?m org:member ?c ; org:organization ?other ;
+         org:memberDuring/time:hasBeginning/time:inXSDDate ?start .
+      OPTIONAL { ?m org:memberDuring/time:hasEnd/time:inXSDDate ?end } }""",
+}
+
+
+def _membership_periods(kb, iri: str) -> dict[tuple[str, str], str]:
+    """(organisation, member) -> "from D" or "from D until E", for memberships of ``iri``."""
+    out: dict[tuple[str, str], str] = {}
+    for role, sparql in _PERIODS.items():
+        for row in _one(kb, sparql, iri):
+            text = f"from {_val(row, 'start')}"
+            if row.get("end") is not None:
+                text += f" until {_val(row, 'end')}"
+            other = _val(row, "other")
+            out[(iri, other) if role == "org" else (other, iri)] = text
+    return out
 
 
 def concept_card(kb, iri: str) -> ConceptCard:
@@ -185,7 +267,12 @@ def concept_card(kb, iri: str) -> ConceptCard:
     links = sorted({(curie(_val(r, "p")), _val(r, "o")) for r in _one(
         kb, "SELECT ?c ?p ?o WHERE { ?c ?p ?o FILTER(?p IN (skos:exactMatch, skos:closeMatch)) }",
         iri)})
+    counts = [MemberCount(number=int(_val(r, "n")), as_of=_val(r, "d"), iri=_val(r, "count"))
+              for r in _one(kb, """SELECT ?c ?count ?n ?d WHERE {
+                  ?c ddkb:hasMemberCount ?count . ?count ddkb:memberCount ?n ;
+                  dcterms:date ?d }""", iri)]
     return ConceptCard(
+        member_counts=sorted(counts, key=lambda c: c.as_of, reverse=True),
         iri=iri, curie=curie(iri), label=kb.label(iri), alt_labels=alts,
         types=[(t, kb.label(t)) for t in types if t not in (OWL + "NamedIndividual",)],
         definition=_val(defs[0], "d") if defs else None,
@@ -351,6 +438,8 @@ def _rel_line(rel: Relation, notes: dict[tuple[str, str], int], markdown: bool =
     if markdown and not rel.other_is_literal:
         other = f"**{rel.other_label}** (`{curie(rel.other)}`)"
     parts = [other]
+    if rel.period:
+        parts.append(f"[member {rel.period}]")
     if rel.inferred:
         parts.append("[inferred]")
     if rel.status:
@@ -404,6 +493,8 @@ def render_card(card: ConceptCard, fmt: str = "text") -> str:
         field_lines.append(("Definition", card.definition))
     if card.sources:
         field_lines.append(("Sources", "; ".join(map(one_line, card.sources))))
+    if card.members:
+        field_lines.append(("Members", card.members))
     if card.status:
         field_lines.append(("Verification", card.status))
     if card.correction:

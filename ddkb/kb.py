@@ -36,7 +36,7 @@ from .inputs import (
     parse_size,
     read_rdf,
 )
-from .namespaces import GRAPH, INFERRED_GRAPH, PREFIXES
+from .namespaces import GRAPH, INFERRED_GRAPH, PREFIXES, XSD
 
 #: File suffix -> engine format (kept for callers; the table is :mod:`ddkb.formats`).
 FORMATS_BY_SUFFIX = {x: f.engine for f in RDF_SYNTAXES for x in f.suffixes}
@@ -333,7 +333,8 @@ class KnowledgeBase:
         """The RDF term for a user-typed parameter ``value`` of the given kind.
 
         Kinds: ``concept`` and ``class`` (looked up by name), ``iri`` (an IRI
-        or CURIE), ``literal`` (a plain string) and ``term``: the value written
+        or CURIE), ``literal`` (a plain string), ``date`` (``YYYY-MM-DD``, an
+        ``xsd:date``) and ``term``: the value written
         as a SPARQL term -- ``<IRI>`` or CURIE (ddkb's prefixes and
         ``prefixes``), ``"text"@en``, ``"text"``, ``"5"^^xsd:int``, ``42``,
         ``true`` -- where any other text is English text (``"text"@en``, like
@@ -364,6 +365,8 @@ class KnowledgeBase:
                 raise InputError(f"-p {name}={value}: not an IRI or known CURIE") from None
         if kind == "term":
             return _term(value, name, {**PREFIXES, **(prefixes or {})})
+        if kind == "date":
+            return _date_term(value, name)
         return ox.Literal(value)
 
     # -- concepts -------------------------------------------------------------
@@ -551,6 +554,21 @@ def _check_text(text: str, what: str) -> None:
         if what == "the query":
             raise InputError(f"the query is not valid UTF-8 (character {err.start + 1})") from None
         raise InputError(f"{what}: the value is not valid UTF-8") from None
+
+
+def _date_term(value: str, name: str) -> Any:
+    """``value`` as an ``xsd:date`` literal; InputError unless it is a real date YYYY-MM-DD."""
+    import datetime
+
+    text = value.strip()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"-p {name}={value}: not a date; write it as YYYY-MM-DD, "
+                         "e.g. 2020-01-01") from None
+    return ox.Literal(text, datatype=ox.NamedNode(XSD + "date"))
 
 
 def _term(value: str, name: str, prefixes: dict[str, str]) -> Any:

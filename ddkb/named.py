@@ -17,7 +17,9 @@ value typed by a user becomes an RDF term:
 * ``concept`` -- a concept name (label, alt label, CURIE or IRI) resolved to an IRI;
 * ``class``   -- an ontology class name or CURIE, e.g. ``Instrument`` or ``ddkb:Risk``;
 * ``iri``     -- an IRI or CURIE taken as is;
-* ``literal`` -- a plain string.
+* ``literal`` -- a plain string;
+* ``date``    -- a calendar date ``YYYY-MM-DD``, bound as an ``xsd:date`` literal
+  (anything else is refused with a one-line error naming the parameter).
 
 Writing a query: every parameter must be a projected variable of the SELECT
 (pyoxigraph's substitutions require it). An optional parameter is tested with
@@ -44,7 +46,7 @@ from . import paths
 from .errors import InputError
 
 #: The kinds of parameter value a named query accepts.
-PARAM_KINDS = ("concept", "class", "iri", "literal")
+PARAM_KINDS = ("concept", "class", "iri", "literal", "date")
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _HEADER_RE = re.compile(r"^#\s*(?P<key>[A-Za-z_-]+)\s*:\s*(?P<value>.*?)\s*$")

@@ -46,7 +46,8 @@ EXCLUDED_TYPES = (
     "owl:FunctionalProperty", "owl:InverseFunctionalProperty", "owl:Ontology",
     "owl:Restriction", "skos:ConceptScheme", "ddkb:Claim", "ddkb:SourceDocument",
     "ddkb:SourceSection", "ddkb:VerificationStatus", "prov:Entity", "sh:NodeShape",
-    "sh:PropertyShape",
+    "sh:PropertyShape", "org:Membership", "time:Interval", "time:Instant",
+    "ddkb:MemberCount",
 )
 
 #: Generic types that never name a node's class (``cls``) when something better exists.

@@ -663,7 +663,9 @@ def _where_group(masked: str, form: str) -> tuple[int, tuple[int, int] | None]:
 
 def _check_projected(masked: str, names: list[str]) -> None:
     """Raise InputError if a substituted variable is not projected by the SELECT."""
-    match = re.search(r"(?i)\bSELECT\b(.*?)(?:\bWHERE\b|\bFROM\b|\{)", masked, re.DOTALL)
+    # a variable may be called ?from or ?where: only the bare keywords end the clause
+    match = re.search(r"(?i)\bSELECT\b(.*?)(?:(?<![?$])\bWHERE\b|(?<![?$])\bFROM\b|\{)",
+                      masked, re.DOTALL)
     if match is None:
         return
     clause = match.group(1)

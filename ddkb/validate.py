@@ -360,13 +360,23 @@ def run_shacl(kb, shapes=None) -> tuple[list[Violation], list[str], int]:
             check=_shape_name(shapes, results.value(result, SH.sourceShape)),
             focus=_rdflib_text(focus),
             focus_label=label,
-            path=_rdflib_text(path) if path is not None else None,
+            path=_path_text(results, path) if path is not None else None,
             message=message,
             severity=severity.get(results.value(result, SH.resultSeverity), "violation"),
         ))
     names = sorted(_shape_name(shapes, s) for s in set(shapes.subjects(RDF.type, SH.NodeShape))
                    if isinstance(s, URIRef))
     return found, names, len(data)
+
+
+def _path_text(graph, path) -> str:
+    """A SHACL result path as text: a sequence path (an RDF list) as ``a/b/c``, not ``_:b``."""
+    from rdflib import RDF, BNode
+    from rdflib.collection import Collection
+
+    if isinstance(path, BNode) and graph.value(path, RDF.first) is not None:
+        return "/".join(_rdflib_text(step) for step in Collection(graph, path))
+    return _rdflib_text(path)
 
 
 def _graph_label(g, node) -> str | None:

@@ -136,3 +136,56 @@ def test_relations_without_a_claim_carry_no_claim_data(kb):
     card = kb.concept("ddkb:Instrument")
     assert card.relations
     assert all(r.claim is None and r.status is None and not r.sources for r in card.relations)
+
+
+# -- member counts with their "as of" date ------------------------------------------
+
+def test_card_gives_member_counts_with_their_dates(kb):
+    card = kb.concept("ADMM-Plus")
+    assert [(c.number, c.as_of) for c in card.member_counts] == [
+        (19, "2025-11-01"), (18, "2010-10-12")]
+    assert card.members == "19 members as of November 2025; 18 from 2010"
+    assert kb.concept("ASEAN").members == "11 members as of October 2025; 10 from 1999"
+    assert kb.concept("ARF").members == "27 members as of November 2025"
+    assert kb.concept("NATO").members is None
+    # the count nodes are the card's Members line, not relations
+    assert not [r for r in card.relations if r.property.endswith("hasMemberCount")]
+    members = [r.other_label for r in card.grouped("out")["has member"]]
+    assert len(members) == 19 and "Timor-Leste" in members
+    data = card.to_dict()
+    assert data["members"] == "19 members as of November 2025; 18 from 2010"
+    assert data["member_counts"][0] == {
+        "number": 19, "as_of": "2025-11-01",
+        "iri": "https://w3id.org/ddkb/count/admm-plus-19-as-of-2025-11-01"}
+
+
+def test_show_prints_the_count_with_its_time(runner, cli, ddkb_exe):
+    import subprocess
+
+    line = "Members:      19 members as of November 2025; 18 from 2010"
+    text = render_card(ddkb.load().concept("ADMM-Plus"))
+    assert line in text.splitlines()
+    md = render_card(ddkb.load().concept("ADMM-Plus"), "markdown")
+    assert "- **Members:** 19 members as of November 2025; 18 from 2010" in md
+    res = runner.invoke(cli, ["show", "ADMM-Plus"])
+    assert res.exit_code == 0, res.stderr
+    assert line in res.stdout.splitlines()
+    proc = subprocess.run([ddkb_exe, "show", "ASEAN Defence Ministers' Meeting-Plus"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert line in proc.stdout.splitlines()
+    assert "partly supported" in proc.stdout
+
+
+def test_card_gives_each_membership_its_period(kb):
+    card = kb.concept("ADMM-Plus")
+    by_member = {r.other_label: r.period for r in card.grouped("out")["has member"]}
+    assert by_member["Timor-Leste"] == "from 2025-11-01"
+    assert by_member["Australia"] == "from 2010-10-12"
+    brunei = kb.concept("Brunei")
+    assert {r.other_label: r.period for r in brunei.grouped("in")["has member"]} == {
+        "ASEAN": "from 1984-01-07", "ADMM-Plus": "from 2010-10-12"}
+    # the membership nodes themselves are not listed among the incoming relations
+    assert not [r for r in brunei.relations if r.property.startswith("http://www.w3.org/ns/org#")]
+    text = render_card(card)
+    assert "    - Timor-Leste (ddkb:timor-leste) [member from 2025-11-01] [supported" in text

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
+from rdflib import URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from ddkb import paths
@@ -149,6 +150,50 @@ def test_generator_rejects_a_range_violation(build_kb, tmp_path):
     (tmp_path / "claims.txt").write_text(
         "mutual-trust | fosters | piracy | 01 | u | Wrongly typed object.\n", encoding="utf-8")
     with pytest.raises(build_kb.BuildError, match=r"piracy is not in the range of fosters"):
+        build_kb.build(tmp_path)
+
+
+def _membership_tables(tmp_path, membership_rows: str, count_rows: str = "") -> None:
+    (tmp_path / "concepts").mkdir()
+    (tmp_path / "concepts" / "x.txt").write_text(
+        "club | Forum | club | | fc | | A forum of states.\n"
+        "land-a | State | land A | | fc | | A state.\n"
+        "land-b | State | land B | | fc | | Another state.\n"
+        "trust-x | Outcome | trust x | | 01 | | Confidence.\n", encoding="utf-8")
+    (tmp_path / "claims.txt").write_text("", encoding="utf-8")
+    (tmp_path / "memberships.txt").write_text(membership_rows, encoding="utf-8")
+    (tmp_path / "counts.txt").write_text(count_rows, encoding="utf-8")
+
+
+def test_generator_writes_dated_memberships_and_counts(build_kb, tmp_path):
+    _membership_tables(
+        tmp_path,
+        "club | land-a | 2001-02-03 | | fc | s | {o} joined {s}. | Records.\n"
+        "club | land-b | 2001-02-03 | 2005-06-07 | fc | s | {o} was in {s}. | Records.\n",
+        "club | 2 | 2001-02-03 | fc | s | Two members. | Records.\n"
+        "club | 1 | 2005-06-07 | fc | s | One member. | Records.\n")
+    files = build_kb.build(tmp_path)
+    g = rdflib.Graph().parse(data=files[build_kb.KB / "memberships.ttl"], format="turtle")
+    ended = URIRef("https://w3id.org/ddkb/membership/club--land-b")
+    end = g.value(g.value(ended, ORG.memberDuring), TIME.hasEnd)
+    assert g.value(end, TIME.inXSDDate) == rdflib.Literal("2005-06-07", datatype=XSD_DATE)
+    relations = files[build_kb.KB / "relations.ttl"]
+    assert "ddkb:hasMember ddkb:land-a" in relations and "land-b" not in relations
+    assert "count/club-1-as-of-2005-06-07" in relations
+
+
+@pytest.mark.parametrize("rows,counts,message", [
+    ("club | land-a | 2001-2-3 | | fc | s | x | y\n", "", r"memberships.txt:1: the start date"),
+    ("club | land-a | 2001-02-03 | 2000-01-01 | fc | s | x | y\n", "", r"ends \(2000-01-01\)"),
+    ("club | trust-x | 2001-02-03 | | fc | s | x | y\n", "", r"trust-x is not an Actor"),
+    ("club | land-a | 2001-02-03 | | fc | s | x | y\n",
+     "club | 2 | 2001-02-03 | fc | s | x | y\n", r"counts.txt:1: club has 1 members on 2001-02-03"),
+    ("club | land-a | 2001-02-03 | | fc | s | x | y\n",
+     "club | 1 | 2001 | fc | s | x | y\n", r"the 'as of' date must be a date YYYY-MM-DD"),
+])
+def test_generator_refuses_bad_memberships_and_counts(build_kb, tmp_path, rows, counts, message):
+    _membership_tables(tmp_path, rows, counts)
+    with pytest.raises(build_kb.BuildError, match=message):
         build_kb.build(tmp_path)
 
 
@@ -305,8 +350,10 @@ def test_every_relation_has_a_claim_and_every_claim_is_asserted(graph, ontology,
     props.discard(D.sectionNumber)
     stated = {(graph.value(c, D.claimSubject), graph.value(c, D.claimPredicate),
                graph.value(c, D.claimObject)) for c in claims}
+    counts = set(graph.subjects(RDF.type, D.MemberCount))
     asserted = {(s, p, o) for p in props for s, o in graph.subject_objects(p)
-                if s in concepts and (o in concepts or isinstance(o, rdflib.Literal))}
+                if s in concepts and (o in concepts or o in counts
+                                      or isinstance(o, rdflib.Literal))}
     assert asserted - stated == set()
     assert stated - asserted == set()
 
@@ -391,19 +438,91 @@ def test_defense_yatra_is_not_supported(graph):
 def test_admm_plus_membership_is_partly_supported_and_corrected(graph):
     claim = CLAIM["admm-plus--inRegion--asia-pacific"]
     assert _status(graph, claim) == D["status-partly-supported"]
-    assert "18 members" in str(graph.value(claim, D.correction))
+    correction = str(graph.value(claim, D.correction))
+    assert "18 members from its first meeting in October 2010 and 19 since November 2025" \
+        in correction
+    assert "Timor-Leste" in correction
     assert _status(graph, D["asia-pacific-case-study"]) == D["status-partly-supported"]
-    count = CLAIM["admm-plus--memberCount--18"]
-    assert graph.value(count, D.claimObject) == rdflib.Literal(18)
-    assert set(graph.objects(count, DCT.source)) == {SRC["fact-check"]}
-    assert _status(graph, count) == D["status-supported"]
-    assert (D["admm-plus"], D.memberCount, rdflib.Literal(18)) in graph
+    assert _status(graph, D["admm-plus"]) == D["status-partly-supported"]
     members = set(graph.objects(D["admm-plus"], D.hasMember))
-    assert len(members) == 18
-    assert {D.china, D["new-zealand"], D["republic-of-korea"], D.russia} <= members
+    assert len(members) == 19
+    assert {D.china, D["new-zealand"], D["republic-of-korea"], D.russia,
+            D["timor-leste"]} <= members
     assert (D["admm-plus"], D.startDate, rdflib.Literal("2010-10-12", datatype=XSD_STRING)
             ) in graph
-    assert (D["asean-regional-forum"], D.memberCount, rdflib.Literal(27)) in graph
+
+
+XSD_DATE = rdflib.URIRef("http://www.w3.org/2001/XMLSchema#date")
+ORG = rdflib.Namespace("http://www.w3.org/ns/org#")
+TIME = rdflib.Namespace("http://www.w3.org/2006/time#")
+
+
+def _counts(graph, org) -> dict[str, int]:
+    """as-of date -> number, for every ddkb:MemberCount of ``org``."""
+    return {str(graph.value(c, DCT.date)): int(graph.value(c, D.memberCount))
+            for c in graph.objects(org, D.hasMemberCount)}
+
+
+def _members_on(graph, org, day: str) -> set:
+    """The members of ``org`` on ``day`` according to its dated org:Membership nodes."""
+    out = set()
+    for m in graph.subjects(ORG.organization, org):
+        period = graph.value(m, ORG.memberDuring)
+        start = graph.value(graph.value(period, TIME.hasBeginning), TIME.inXSDDate)
+        end_instant = graph.value(period, TIME.hasEnd)
+        end = graph.value(end_instant, TIME.inXSDDate) if end_instant is not None else None
+        assert start.datatype == XSD_DATE
+        if str(start) <= day and (end is None or day < str(end)):
+            out.add(graph.value(m, ORG.member))
+    return out
+
+
+def test_counts_say_as_of_when_and_match_the_dated_memberships(graph):
+    assert _counts(graph, D["admm-plus"]) == {"2010-10-12": 18, "2025-11-01": 19}
+    assert _counts(graph, D.asean) == {"1999-04-30": 10, "2025-10-26": 11}
+    assert _counts(graph, D["asean-regional-forum"]) == {"2025-11-01": 27}
+    for count in graph.subjects(RDF.type, D.MemberCount):
+        assert graph.value(count, DCT.date).datatype == XSD_DATE
+        assert set(graph.objects(count, DCT.source)) == {SRC["fact-check"]}
+    # no count sits directly on an organisation without its date any more
+    assert not list(graph.subject_objects(D.memberCount)) or all(
+        (s, RDF.type, D.MemberCount) in graph for s, _ in graph.subject_objects(D.memberCount))
+    for org in (D["admm-plus"], D.asean):
+        for day, number in _counts(graph, org).items():
+            assert len(_members_on(graph, org, day)) == number, (org, day)
+    assert len(_members_on(graph, D["admm-plus"], "2020-01-01")) == 18
+    assert len(_members_on(graph, D["admm-plus"], "2025-10-31")) == 18
+    assert len(_members_on(graph, D.asean, "1998-01-01")) == 9
+    assert len(_members_on(graph, D.asean, "1967-08-08")) == 5
+
+
+def test_asean_joining_dates_are_the_real_ones(graph):
+    def start(org, member):
+        m = URIRef(f"https://w3id.org/ddkb/membership/{org}--{member}")
+        assert (m, RDF.type, ORG.Membership) in graph
+        assert (m, ORG.member, D[member]) in graph
+        return str(graph.value(graph.value(graph.value(m, ORG.memberDuring), TIME.hasBeginning),
+                               TIME.inXSDDate))
+
+    assert {m: start("asean", m) for m in ("brunei", "vietnam", "laos", "myanmar", "cambodia",
+                                          "indonesia", "timor-leste")} == {
+        "brunei": "1984-01-07", "vietnam": "1995-07-28", "laos": "1997-07-23",
+        "myanmar": "1997-07-23", "cambodia": "1999-04-30", "indonesia": "1967-08-08",
+        "timor-leste": "2025-10-26"}
+    assert start("admm-plus", "timor-leste") == "2025-11-01"
+    assert start("admm-plus", "united-states") == "2010-10-12"
+    m = URIRef("https://w3id.org/ddkb/membership/admm-plus--timor-leste")
+    assert set(graph.objects(m, DCT.source)) == {SRC["fact-check"]}
+    claim = graph.value(m, rdflib.URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"))
+    assert claim == CLAIM["admm-plus--hasMember--timor-leste"]
+    assert "1 November 2025" in str(graph.value(claim, D.claimText))
+    assert _status(graph, claim) == D["status-supported"]
+
+
+def test_timor_leste_is_linked_only_to_its_verified_wikidata_item():
+    links = rdflib.Graph().parse(paths.kb_dir() / "external-links.ttl")
+    assert set(links.objects(D["timor-leste"], SKOS.exactMatch)) == {
+        rdflib.URIRef("http://www.wikidata.org/entity/Q574")}
 
 
 def test_japan_and_nato_examples_are_supported(graph):
@@ -453,3 +572,78 @@ def test_round_trip_is_isomorphic(graph, canonical, fmt):
     back = rdflib.Graph().parse(data=data, format=fmt)
     assert len(back) == len(graph)
     assert to_isomorphic(back) == canonical
+
+
+# -- every proposition of the article ----------------------------------------------------------
+@pytest.fixture(scope="module")
+def coverage_tool():
+    """tools/proposition_coverage.py, imported."""
+    spec = importlib.util.spec_from_file_location(
+        "proposition_coverage", ROOT / "tools" / "proposition_coverage.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_section_has_all_its_propositions_in_the_kb(coverage_tool, kb):
+    props = coverage_tool.read_table()
+    assert len(props) >= 250
+    report = coverage_tool.coverage(props, coverage_tool.claim_sources(kb),
+                                    coverage_tool.section_titles(kb))
+    assert [c.section for c in report] == [f"{n:02d}" for n in range(21)]
+    for c in report:
+        assert c.total >= 5, c.section
+        assert c.in_kb == c.total, (c.section, [(p.where, a) for p, a in c.missing])
+    assert coverage_tool.complete(report)
+    # the issue's examples are listed, in their sections
+    by_claim = {(p.section, c) for p in props for c in p.claims}
+    assert ("04", "confidence-building-measures--hasComponent--familiarization-exchange") \
+        in by_claim
+    assert ("10", "media-engagement--complements--public-diplomacy") in by_claim
+
+
+def test_new_propositions_are_unverified_claims_with_their_section(graph):
+    claim = CLAIM["media-engagement--complements--public-diplomacy"]
+    assert (D["media-engagement"], D.complements, D["public-diplomacy"]) in graph
+    assert set(graph.objects(claim, DCT.source)) == {SRC["seed-s10"]}
+    assert _status(graph, claim) == D["status-unverified"]
+    claim = CLAIM["transparency-initiative--fosters--mutual-trust"]
+    assert set(graph.objects(claim, DCT.source)) == {SRC["seed-s04"]}
+
+
+def test_coverage_script_reports_per_section_and_fails_below_100(tmp_path):
+    import subprocess
+
+    script = str(ROOT / "tools" / "proposition_coverage.py")
+    ok = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    lines = ok.stdout.splitlines()
+    assert lines[0].split() == ["section", "statements", "in", "KB", "coverage", "title"]
+    assert len(lines) == 1 + 21 + 1
+    assert all(line.split()[3] == "100%" for line in lines[1:])
+    assert lines[11].startswith("10 ") and "Public Diplomacy and Media Engagement" in lines[11]
+    table = tmp_path / "p.tsv"
+    table.write_text(
+        "section\tsubject\trelation\tobject\tstatement\tclaims\n"
+        "10\tmedia engagement\tcomplements\tpublic diplomacy\tWorks alongside it.\t"
+        "media-engagement--complements--public-diplomacy\n"
+        "10\tmedia engagement\tcomplements\tsoft power\tNot a claim of the KB.\t"
+        "media-engagement--complements--soft-power\n"
+        "04\tmedia engagement\tcomplements\tpublic diplomacy\tWrong section.\t"
+        "media-engagement--complements--public-diplomacy\n", encoding="utf-8")
+    bad = subprocess.run([sys.executable, script, "--table", str(table)],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 1
+    rows = {line.split()[0]: line.split()[1:4] for line in bad.stdout.splitlines()[1:22]}
+    assert rows["10"] == ["2", "1", "50%"] and rows["04"] == ["1", "0", "0%"]
+    assert rows["00"] == ["0", "0", "100%"]
+    assert "missing: section 00 lists no proposition" in bad.stdout
+    assert "p.tsv:3: s10 media engagement complements soft power: no claim " \
+           "media-engagement--complements--soft-power with that section" in bad.stdout
+    table.write_text("section\tsubject\trelation\tobject\tstatement\tclaims\n"
+                     "21\ta\tb\tc\td\ta--b--c\n", encoding="utf-8")
+    broken = subprocess.run([sys.executable, script, "--table", str(table)],
+                            capture_output=True, text=True, timeout=300)
+    assert broken.returncode == 2 and broken.stdout == ""
+    assert broken.stderr == f"proposition_coverage: {table}:2: section must be 00-20, not '21'\n"

@@ -80,7 +80,8 @@ def test_verified_wikidata_links_are_exact(sets):
     assert "Q831663" in rows["ddkb:military-exercise"]["comment"]  # the note is kept
     assert rows["ddkb:cybersecurity"]["object_label"] == "computer security"
     assert rows["ddkb:pacific-islands"]["object_id"] == "wd:Q538"
-    assert len(rows) == 13
+    assert rows["ddkb:timor-leste"]["object_id"] == "wd:Q574"
+    assert len(rows) == 14
     assert {r["predicate_id"] for r in rows.values()} == {"skos:exactMatch"}
 
 
@@ -139,7 +140,7 @@ def test_to_rdf_has_one_triple_per_mapping_and_dl_declarations(sets):
     assert (URIRef(SKOS + "exactMatch"), None, OWL.AnnotationProperty) in g
     assert (URIRef("http://schema.org/Place"), None, OWL.Class) in g
     mapping_triples = [t for t in g if t[0].startswith(DDKB)]
-    assert len(mapping_triples) == 13 + len(sets["ddkb-vocabularies.sssom.tsv"].rows)
+    assert len(mapping_triples) == 14 + len(sets["ddkb-vocabularies.sssom.tsv"].rows)
 
 
 def test_unreviewed_links_stay_out_of_the_reviewed_file(kb):

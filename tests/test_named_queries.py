@@ -305,17 +305,17 @@ def test_actors_include_admm_plus(kb):
     assert iri("ddkb:nato") in by_iri
     assert by_iri[iri("ddkb:admm-plus")]["label"] == "ADMM-Plus"
     members = by_iri[iri("ddkb:admm-plus")]["members"].split(" | ")
-    assert len(members) == 18 and "Japan" in members
+    assert len(members) == 19 and "Japan" in members and "Timor-Leste" in members
     assert len(column(rows, "kind")) >= 2
     assert any(r.get("initiatives") for r in rows)
 
 
-def test_actor_asean_lists_its_ten_members(kb):
+def test_actor_asean_lists_its_eleven_members(kb):
     (asean,) = run(kb, "actors", actor="Association of Southeast Asian Nations")
     assert asean["label"] == "ASEAN" and asean["kind"] == "intergovernmental organization"
     assert set(asean["members"].split(" | ")) == {
         "Brunei", "Cambodia", "Indonesia", "Laos", "Malaysia", "Myanmar", "Philippines",
-        "Singapore", "Thailand", "Vietnam"}
+        "Singapore", "Thailand", "Vietnam", "Timor-Leste"}
 
 
 def test_linked_nato_both_directions(kb):
@@ -460,7 +460,9 @@ def test_fact_check_facts(kb):
     assert "ADMM-Plus" in subjects, subjects
     admm = {(r.get("propertyLabel"), r.get("value")) for r in rows
             if r.get("subjectLabel") == "ADMM-Plus"}
-    assert ("member count", "18") in admm, admm
+    assert ("has member count", "ADMM-Plus: 18 members as of 2010-10-12") in admm, admm
+    assert ("has member count", "ADMM-Plus: 19 members as of 2025-11-01") in admm, admm
+    assert ("has member", "Timor-Leste") in admm, admm
 
 
 def test_concepts_of_a_class(kb):
@@ -662,7 +664,8 @@ def test_installed_ddkb_runs_a_named_query(ddkb_exe, kb):
     causes = {(r["causeLabel"], r["relation"]) for r in rows}
     assert ("joint military exercise", iri("ddkb:fosters")) in causes
     assert ("transparency", iri("ddkb:contributesTo")) in causes
-    assert len(rows) == len(run(kb, "leads-to", target="mutual trust")) == 30
+    assert ("transparency initiative", iri("ddkb:fosters")) in causes  # added from section 4
+    assert len(rows) == len(run(kb, "leads-to", target="mutual trust")) == 31
 
 
 def test_installed_ddkb_refuses_a_missing_parameter_in_one_line(ddkb_exe):
@@ -674,3 +677,65 @@ def test_installed_ddkb_refuses_a_missing_parameter_in_one_line(ddkb_exe):
     assert out.stdout == ""
     assert out.stderr == ("Error: named query 'leads-to' needs -p target=VALUE "
                           '(The outcome or concept, e.g. "mutual trust")\n')
+
+
+# -- members of an organisation on a date ------------------------------------------
+
+def test_members_of_admm_plus_on_a_date_and_today(kb):
+    on_2020 = run(kb, "members", org="ADMM-Plus", date="2020-01-01")
+    assert len(on_2020) == 18
+    labels = column(on_2020, "label")
+    assert {"Australia", "Brunei", "Republic of Korea", "United States"} <= labels
+    assert "Timor-Leste" not in labels
+    assert column(on_2020, "from") == {"2010-10-12"}
+    assert column(on_2020, "until") == set()  # no membership has ended
+    assert [r["label"] for r in on_2020] == sorted((r["label"] for r in on_2020), key=str.lower)
+    today = run(kb, "members", org="ADMM-Plus")  # no date: today's members
+    assert len(today) == 19
+    (timor,) = [r for r in today if r["label"] == "Timor-Leste"]
+    assert timor["member"] == iri("ddkb:timor-leste") and timor["from"] == "2025-11-01"
+    # the day before Timor-Leste took part in ADMM-Plus, and that day itself
+    assert len(run(kb, "members", org="ADMM-Plus", date="2025-10-31")) == 18
+    assert len(run(kb, "members", org="admm plus", date="2025-11-01")) == 19
+
+
+def test_members_of_asean_over_time(kb):
+    def count(day: str) -> int:
+        return len(run(kb, "members", org="ASEAN", date=day))
+
+    assert count("1967-08-08") == 5
+    assert count("1990-01-01") == 6  # Brunei since 1984
+    assert count("1997-07-23") == 9  # Vietnam 1995, Laos and Myanmar 1997
+    assert count("1999-04-30") == 10  # Cambodia
+    assert count("2025-10-25") == 10
+    assert count("2025-10-26") == 11  # Timor-Leste
+    assert count("1950-01-01") == 0
+
+
+@pytest.mark.parametrize("bad", ["2020-13-01", "2020", "yesterday", "2020-02-30"])
+def test_members_refuses_a_date_that_is_not_yyyy_mm_dd(kb, bad):
+    with pytest.raises(InputError, match=r"-p date=.*not a date; write it as YYYY-MM-DD"):
+        kb.run_named("members", {"org": "ADMM-Plus", "date": bad})
+
+
+def test_members_cli_and_subprocess(runner, cli, ddkb_exe):
+    import subprocess
+
+    res = runner.invoke(cli, ["query", "-n", "members", "-p", "org=ADMM-Plus",
+                              "-p", "date=2020-01-01", "--format", "csv"])
+    assert res.exit_code == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == "member,label,from,until,org,date"
+    assert len(lines) == 1 + 18
+    assert "https://w3id.org/ddkb/japan,Japan,2010-10-12,,https://w3id.org/ddkb/admm-plus," \
+           "2020-01-01" in lines
+    proc = subprocess.run([ddkb_exe, "query", "-n", "members", "-p", "org=ADMM-Plus",
+                           "--format", "csv"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    rows = proc.stdout.splitlines()[1:]
+    assert len(rows) == 19 and any(r.startswith("https://w3id.org/ddkb/timor-leste,") for r in rows)
+    bad = subprocess.run([ddkb_exe, "query", "-n", "members", "-p", "org=ADMM-Plus",
+                          "-p", "date=01/01/2020"], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr == ("Error: -p date=01/01/2020: not a date; write it as YYYY-MM-DD, "
+                          "e.g. 2020-01-01\n")

@@ -384,11 +384,11 @@ def test_cli_param_iris(runner, cli, value):
 @pytest.mark.parametrize("value", ["18", '"18"^^xsd:integer',
                                    '"18"^^<http://www.w3.org/2001/XMLSchema#integer>'])
 def test_cli_param_typed_literals(runner, cli, value):
-    text = "SELECT ?claim ?n WHERE { ?claim ddkb:claimObject ?n }"
+    text = "SELECT ?count ?n WHERE { ?count ddkb:memberCount ?n }"
     res = runner.invoke(cli, ["query", text, "-p", f"n={value}", "--format", "csv"])
     assert res.exit_code == 0, res.stderr
     rows = res.stdout.splitlines()[1:]
-    assert rows and all(row.endswith(",18") and "memberCount--18" in row for row in rows)
+    assert rows == ["https://w3id.org/ddkb/count/admm-plus-18-as-of-2010-10-12,18"]
 
 
 @pytest.mark.parametrize("value,needle", [("nope:x", "unknown prefix 'nope:'"),

@@ -587,6 +587,16 @@ def test_from_env_needs_a_url(monkeypatch):
 
 
 # -- the VALUES block --------------------------------------------------------------------------
+def test_values_with_variables_named_like_keywords():
+    """?from and ?where in the projection are variables, not the end of the SELECT clause
+    (the 'members' named query projects ?from; with_values refused it as unprojected)."""
+    iri = ox.NamedNode("urn:x")
+    assert with_values("SELECT ?from ?where ?a WHERE { ?a <urn:p> ?from }", {"a": iri}) == (
+        "SELECT ?from ?where ?a WHERE { VALUES (?a) { (<urn:x>) } ?a <urn:p> ?from }")
+    with pytest.raises(InputError, match="parameter 'b' is not a variable"):
+        with_values("SELECT ?from ?a WHERE { ?a <urn:p> ?b }", {"b": iri})
+
+
 def test_values_go_into_the_outermost_where_group():
     iri = ox.NamedNode("urn:x")
     text = ('# a { comment }\nSELECT ?a WHERE { ?s <urn:p> "WHERE {" . '

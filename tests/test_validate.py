@@ -113,6 +113,17 @@ CASES: dict[str, set[tuple[str, str]]] = {
         ("qc:deprecated-without-replacement-violation", "ddkb:fixture-retired-twice"),
     },
     "pref-alt-label-clash.ttl": {("qc:pref-alt-label-clash-violation", "ddkb:fixture-hotline")},
+    "membership-without-start-date.ttl": {
+        ("qc:membership-without-start-date-violation", "http://example.org/fixture-membership"),
+        ("qc:membership-without-start-date-violation",
+         "http://example.org/fixture-undated-membership"),
+        ("shacl:MembershipShape", "http://example.org/fixture-membership"),
+        ("shacl:MembershipShape", "http://example.org/fixture-undated-membership"),
+    },
+    "count-without-as-of-date.ttl": {
+        ("qc:count-without-as-of-date-violation", "http://example.org/fixture-count"),
+        ("shacl:MemberCountShape", "http://example.org/fixture-count"),
+    },
     "texts-without-language.ttl": {
         ("shacl:ClaimShape", CLAIM_ER),
         ("shacl:CheckedStatementShape", CLAIM_ER),
@@ -183,7 +194,7 @@ def test_every_qc_query_and_key_shape_has_a_broken_fixture():
         assert f"qc:{check.name}" in covered, f"no fixture breaks {check.name}"
     for shape in ("SkosConceptShape", "DdkbSkosConceptShape", "ConceptShape", "ClaimShape",
                   "SourceSectionShape", "VerificationStatusValueShape", "CheckedStatementShape",
-                  "OntologyHeaderShape", "fosters-shape",
+                  "OntologyHeaderShape", "fosters-shape", "MembershipShape", "MemberCountShape",
                   "mitigates-shape"):
         assert f"shacl:{shape}" in covered
 
@@ -356,3 +367,37 @@ def test_subprocess_validate_finds_an_orphan(ddkb_exe):
     assert broken.returncode == 1
     assert "qc:orphan-concept-violation" in broken.stdout
     assert "ddkb:fixture-orphan" in broken.stdout
+
+
+BAD_MEMBERSHIP = """\
+@prefix ddkb: <https://w3id.org/ddkb/> .
+@prefix src: <https://w3id.org/ddkb/source/> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix org: <http://www.w3.org/ns/org#> .
+@prefix time: <http://www.w3.org/2006/time#> .
+<https://w3id.org/ddkb/membership/asean--japan> a org:Membership ;
+    org:organization ddkb:asean ; org:member ddkb:japan ; dcterms:source src:fact-check ;
+    org:memberDuring <https://w3id.org/ddkb/membership/asean--japan/period> .
+<https://w3id.org/ddkb/membership/asean--japan/period> a time:Interval .
+<https://w3id.org/ddkb/count/asean-12> a ddkb:MemberCount ; ddkb:memberCount 12 .
+"""
+
+
+def test_subprocess_group_data_membership_without_start_date_fails(ddkb_exe, tmp_path):
+    """`ddkb --data bad.ttl validate`: a membership with no start date and a count with no
+    "as of" date are both reported, by their QC check and by their SHACL shape."""
+    bad = tmp_path / "bad.ttl"
+    bad.write_text(BAD_MEMBERSHIP, encoding="utf-8")
+    proc = subprocess.run([ddkb_exe, "--data", str(bad), "validate"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "qc:membership-without-start-date-violation (1)" in out
+    assert "https://w3id.org/ddkb/membership/asean--japan\n" in out.replace(" \n", "\n")
+    assert "This membership has no start date" in out
+    assert "qc:count-without-as-of-date-violation (1)" in out
+    assert "shacl:MembershipShape (1)" in out and "shacl:MemberCountShape (1)" in out
+    assert "path: org:memberDuring/time:hasBeginning/time:inXSDDate" in out
+    assert out.rstrip().splitlines()[-1].startswith("does NOT conform: 4 violation(s)")
+    # the bundled memberships all have their start date: the same run without bad.ttl passes
+    assert "asean--brunei" not in out
