@@ -401,3 +401,36 @@ def test_subprocess_group_data_membership_without_start_date_fails(ddkb_exe, tmp
     assert out.rstrip().splitlines()[-1].startswith("does NOT conform: 4 violation(s)")
     # the bundled memberships all have their start date: the same run without bad.ttl passes
     assert "asean--brunei" not in out
+
+
+USER_ADDITIONS = """@prefix ddkb: <https://w3id.org/ddkb/> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ddkb:joint-military-exercise ddkb:fosters ddkb:regional-stability .
+[] a ddkb:Claim ;
+    ddkb:claimSubject ddkb:joint-military-exercise ; ddkb:claimPredicate ddkb:fosters ;
+    ddkb:claimObject ddkb:regional-stability ;
+    ddkb:claimText "Your own relation, drawn on the concept map."@en ;
+    ddkb:verificationStatus ddkb:status-unverified ;
+    ATTRIBUTION
+    prov:generatedAtTime "2026-11-28T10:00:00Z"^^xsd:dateTime .
+"""
+
+
+@pytest.mark.parametrize("attributed", [True, False])
+def test_a_users_own_claim_needs_a_source_or_an_author(attributed, tmp_path, runner, cli):
+    """A concept map's "my additions" (attributed to the map user) validate; a claim that
+    names neither a source nor who made it does not."""
+    data = tmp_path / "mine.ttl"
+    who = "prov:wasAttributedTo <https://w3id.org/ddkb/agent/map-user> ;" if attributed else ""
+    data.write_text(USER_ADDITIONS.replace("ATTRIBUTION", who))
+    result = runner.invoke(cli, ["--data", str(data), "validate", "--format", "json"])
+    found = json.loads(result.output)
+    problems = [v["check"] for v in found["violations"]
+                if v["check"] in ("shacl:ClaimShape", "qc:claim-without-source-violation")]
+    if attributed:
+        assert result.exit_code == 0, result.output
+        assert problems == []
+    else:
+        assert result.exit_code == 1
+        assert sorted(problems) == ["qc:claim-without-source-violation", "shacl:ClaimShape"]
