@@ -23,6 +23,7 @@ from ddkb.conceptmap import (
     find_remote_loads,
     json_for_script,
     select_graph,
+    worst_status,
     write_map,
 )
 from ddkb.errors import InputError
@@ -164,21 +165,50 @@ def test_nodes_are_styled_by_class_with_a_legend_and_doubt_flag(lagoon_kb):
     assert by_id["drill"]["ddkb"]["sources"] == ["Lagoon Programme Review"]
 
 
-def test_doubt_levels_from_status_labels():
-    assert doubt_level("not supported") == "not-supported"
-    assert doubt_level("Contradicted") == "contradicted"
-    assert doubt_level("partly-supported") == "partly"
-    assert doubt_level("supported") == doubt_level("unverified") == doubt_level("") == ""
+def test_doubt_levels_come_from_status_iris_not_labels():
+    status = "https://w3id.org/ddkb/status-"
+    assert doubt_level(status + "not-supported") == "not-supported"
+    assert doubt_level(status + "contradicted") == "contradicted"
+    assert doubt_level(status + "partly-supported") == "partly"
+    assert doubt_level(status + "supported") == doubt_level(status + "unverified") == ""
+    # an English label is not a status: a translated or renamed label changes nothing
+    assert doubt_level("not supported") == doubt_level("contradicted") == ""
+    assert worst_status([status + "supported", status + "contradicted",
+                         status + "partly-supported"]) == status + "contradicted"
+    assert worst_status([]) == ""
 
 
-def test_small_maps_use_physics_and_large_ones_a_precomputed_layout(lagoon_kb):
+def test_relations_carry_their_fact_check_from_the_claims(kb):
+    """The 22 not-supported/contradicted relations of the KB are styled from status IRIs."""
+    data = data_block(build_map(kb, max_nodes=None))
+    doubtful = [e for e in data["edges"] if e["ddkb"]["doubt"] in ("not-supported",
+                                                                   "contradicted")]
+    rows = kb.select("""SELECT (COUNT(*) AS ?n) WHERE { ?c ddkb:claimSubject ?s ;
+        ddkb:claimPredicate ?p ; ddkb:claimObject ?o ; ddkb:verificationStatus ?st .
+        ?s ?p ?o . VALUES ?st { ddkb:status-not-supported ddkb:status-contradicted } }""")
+    assert len(doubtful) == int(rows[0]["n"].value) > 0
+    edge = next(e for e in doubtful if e["ddkb"]["statusIri"].endswith("status-contradicted"))
+    assert edge["dashes"] and edge["color"]["color"] == "#d62728"
+    assert edge["arrows"]["middle"]["enabled"] is True
+    assert edge["ddkb"]["status"] == "contradicted"
+    assert edge["ddkb"]["correction"] and edge["ddkb"]["evidence"]
+    partly = [e for e in data["edges"] if e["ddkb"]["doubt"] == "partly"]
+    assert partly and all(e["color"]["color"] == "#e07b00" and e["dashes"] for e in partly)
+    plain = [e for e in data["edges"] if not e["ddkb"]["doubt"]]
+    assert all("dashes" not in e for e in plain)
+    assert data["doubt"]["edges"]["partly"] == len(partly)
+
+
+def test_every_map_gets_a_fixed_layout_unless_physics_is_asked_for(lagoon_kb):
     small = data_block(build_map(lagoon_kb, focus="Lagoon drill", depth=3))
-    assert small["physics"] is True and small["options"]["physics"]["enabled"] is True
-    assert small["options"]["physics"]["stabilization"]["iterations"] <= 300
-    fixed = data_block(build_map(lagoon_kb, focus="Lagoon drill", depth=3, physics=False))
-    assert fixed["options"]["physics"] == {"enabled": False}
-    points = {(n["x"], n["y"]) for n in fixed["nodes"]}
+    assert small["physics"] is False and small["options"]["physics"] == {"enabled": False}
+    assert small["layout"] == "force"
+    points = {(n["x"], n["y"]) for n in small["nodes"]}
     assert len(points) == 7  # every node placed, no two on the same spot
+    moving = data_block(build_map(lagoon_kb, focus="Lagoon drill", depth=3, physics=True))
+    assert moving["physics"] is True and moving["options"]["physics"]["enabled"] is True
+    assert moving["options"]["physics"]["stabilization"]["iterations"] <= 300
+    assert "x" not in moving["nodes"][0]
 
 
 def test_max_nodes_refuses_with_the_count_and_writes_nothing(lagoon_kb, tmp_path):
@@ -242,14 +272,22 @@ def test_cli_map_filters_and_group_level_data(cli, runner, tmp_path):
     assert "enables" in {e["label"] for e in data["edges"]}
 
 
-def test_cli_no_physics_precomputes_the_layout(cli, runner, tmp_path):
-    out = tmp_path / "fixed.html"
+def test_cli_layout_hierarchical_and_physics(cli, runner, tmp_path):
+    out = tmp_path / "tree.html"
     result = runner.invoke(cli, ["map", "--data", str(FIXTURE), "--focus", "Lagoon drill",
-                                 "--no-physics", "-o", str(out)])
+                                 "--layout", "hierarchical", "-o", str(out)])
     assert result.exit_code == 0, result.output + result.stderr
-    assert "(precomputed layout)" in result.output
+    assert "(hierarchical layout)" in result.output
     data = data_block(out.read_text(encoding="utf-8"))
-    assert data["physics"] is False and all("x" in n and "y" in n for n in data["nodes"])
+    assert data["physics"] is False and data["layout"] == "hierarchical"
+    assert all("x" in n and "y" in n for n in data["nodes"])
+    moving = tmp_path / "moving.html"
+    result = runner.invoke(cli, ["map", "--data", str(FIXTURE), "--focus", "Lagoon drill",
+                                 "--physics", "-o", str(moving)])
+    assert result.exit_code == 0 and "(physics)" in result.output
+    bad = runner.invoke(cli, ["map", "--layout", "circle", "-o", str(tmp_path / "x.html")])
+    assert bad.exit_code == 2 and "'circle' is not one of" in bad.stderr
+    assert not (tmp_path / "x.html").exists()
 
 
 def test_cli_max_nodes_is_one_line_exit_2_nothing_written(cli, runner, tmp_path):

@@ -131,8 +131,9 @@ def test_map_draws_offline_without_errors(opened):
     assert painted[2] > 2000
     assert page.text_content("#ddkb-title") == "Concept map: Lagoon drill"
     assert "7 concepts · 8 relations" in page.text_content("#ddkb-caption")
+    classes = page.locator("#ddkb-legend .ddkb-legend-toggle").all_text_contents()
+    assert len(classes) == 5 and any("(3)" in item for item in classes)
     legend = page.locator("#ddkb-legend li").all_text_contents()
-    assert len(legend) == 6 and any("(3)" in item for item in legend)
     assert any("fact-check" in item for item in legend)
     # the focus concept starts selected, its card in the details panel
     assert page.evaluate("ddkbMap.network.getSelectedNodes()") == [EX + "drill"]
@@ -272,7 +273,9 @@ def test_large_map_opens_with_a_fixed_precomputed_layout(browser, tmp_path):
         assert page.page.evaluate("ddkbMap.data.options.physics.enabled") is False
         # nodes are drawn where Python put them (no physics moved them)
         moved = page.page.evaluate("""() => {
-            const m = window.ddkbMap, pos = m.network.getPositions();
+            const m = window.ddkbMap;
+            m.showAll(true);
+            const pos = m.network.getPositions(m.data.nodes.map(n => n.id));
             return m.data.nodes.filter(n => Math.abs(pos[n.id].x - n.x) > 0.5 ||
                                             Math.abs(pos[n.id].y - n.y) > 0.5).length;
         }""")
