@@ -424,8 +424,9 @@ def node_box(label: str, *, font: int = NODE_FONT, size: int = 14) -> tuple[floa
     are upper bounds (0.62 em a character; the line count as if every line were
     that wide), so that the labels the browser measures fit inside.
     """
-    lines = label_lines(label, font)
-    width = max(2 * size, min(LABEL_MAX_WIDTH + 4, len(label) * 0.62 * font))
+    lines = [line for part in label.split("\n") for line in label_lines(part, font)]
+    longest = max(len(part) for part in label.split("\n"))
+    width = max(2 * size, min(LABEL_MAX_WIDTH + 4, longest * 0.62 * font))
     top, bottom = -size, size + 4 + len(lines) * font * 1.2
     return width / 2, (bottom - top) / 2, (bottom + top) / 2
 
@@ -631,36 +632,57 @@ def hierarchical_positions(G: nx.MultiDiGraph, nodes: list[str],
     return pos
 
 
-def place_hidden(G: nx.MultiDiGraph, order: list[str], parent: dict[str, Any],
-                 pos: dict[str, tuple[float, float]], downward: bool) -> None:
-    """Give every concept not yet in ``pos`` a spot on an arc beyond its parent.
+def _candidate_rings(px: float, py: float, base: float) -> Iterable[Any]:
+    """Rings of spots around (px, py), growing outwards, nearest to direction ``base`` first."""
+    import numpy as np
 
-    The arc faces away from the middle of the map (downwards for the hierarchical
-    layout), so an expanded concept's neighbours open outwards, not over the map.
+    for radius in np.arange(210.0, 6000.0, 70.0):
+        steps = max(8, int(2 * math.pi * radius / 90.0))
+        angles = np.arange(steps) * (2 * math.pi / steps)
+        turn = np.abs((angles - base + math.pi) % (2 * math.pi) - math.pi)
+        angles = angles[np.argsort(turn, kind="stable")]
+        yield np.c_[px + radius * np.cos(angles), py + radius * np.sin(angles)]
+
+
+def place_hidden(order: list[str], parent: dict[str, Any], pos: dict[str, tuple[float, float]],
+                 boxes: dict[str, tuple[float, float, float]], downward: bool) -> None:
+    """Give every concept not yet in ``pos`` the free spot nearest its parent.
+
+    Spots are tried on rings around the parent, facing away from the middle of the
+    map first (downwards for the hierarchical layout), and a spot is taken only if
+    the concept's box overlaps no box placed before it -- so concepts revealed by
+    "+N more" never land on the ones already on screen, nor on each other.
     """
-    children: dict[str, list[str]] = defaultdict(list)
-    for node in order:
-        if parent.get(node) is not None:
-            children[parent[node]].append(node)
+    import numpy as np
+
     cx = sum(p[0] for p in pos.values()) / max(1, len(pos))
     cy = sum(p[1] for p in pos.values()) / max(1, len(pos))
-    loose = 0
+    placed = [n for n in order if n in pos]
+    centres = [(pos[n][0], pos[n][1] + boxes[n][2]) for n in placed]
+    halves = [boxes[n][:2] for n in placed]
     for node in order:
-        if node not in pos:  # the start of a component nobody reveals
-            pos[node] = (cx + 400.0 * (loose % 6), cy + 3000.0 + 400.0 * (loose // 6))
-            loose += 1
-        todo = [c for c in children[node] if c not in pos]
-        if not todo:
+        if node in pos:
             continue
-        px, py = pos[node]
-        base = math.pi / 2 if downward else math.atan2(py - cy, px - cx) if (px, py) != (cx, cy) \
-            else math.pi / 2
-        spread = min(2 * math.pi * 0.9, 0.45 * len(todo))
-        for k, child in enumerate(todo):
-            angle = base + (k - (len(todo) - 1) / 2) * (spread / max(1, len(todo) - 1) if
-                                                          len(todo) > 1 else 0.0)
-            radius = 240.0 + 60.0 * (k % 3)
-            pos[child] = (px + radius * math.cos(angle), py + radius * math.sin(angle))
+        up = parent.get(node)
+        px, py = pos[up] if up in pos else (cx, cy)
+        base = math.pi / 2 if downward or (px, py) == (cx, cy) else math.atan2(py - cy, px - cx)
+        hw, hh, off = boxes[node]
+        c = np.asarray(centres)
+        h = np.asarray(halves)
+        spot = None
+        for batch in _candidate_rings(px, py, base):
+            centre = batch + [0.0, off]
+            dx = np.abs(centre[:, None, 0] - c[None, :, 0]) - (hw + h[None, :, 0] + BOX_GAP)
+            dy = np.abs(centre[:, None, 1] - c[None, :, 1]) - (hh + h[None, :, 1] + BOX_GAP)
+            free = ~((dx < 0) & (dy < 0)).any(axis=1)
+            if free.any():
+                spot = batch[int(np.argmax(free))]
+                break
+        if spot is None:  # the rings are full: far away below everything
+            spot = np.array([cx, max(y for _, y in centres) + 400.0])
+        pos[node] = (float(spot[0]), float(spot[1]))
+        centres.append((pos[node][0], pos[node][1] + off))
+        halves.append((hw, hh))
 
 
 def map_layout(G: nx.MultiDiGraph, *, layout: str = "force",
@@ -682,7 +704,11 @@ def map_layout(G: nx.MultiDiGraph, *, layout: str = "force",
     order, parent = disclosure_tree(G, focus)
     shown = set(order if len(order) <= DISCLOSE_ABOVE else order[:DISCLOSE_SHOW])
     labels = labels or {n: str(G.nodes[n].get("label") or n) for n in G}
-    boxes = {n: node_box(labels[n], font=FOCUS_FONT if n == focus else NODE_FONT,
+    hiding: Counter[str] = Counter(parent[n] for n in order if n not in shown and parent[n])
+    # the label as the page first shows it: a warning sign, a "+N more" line
+    shown_as = {n: ("\u26a0 " if doubt_level(G.nodes[n].get("status_iri", "")) else "") +
+                labels[n] + (f"\n+{hiding[n]} more" if hiding[n] else "") for n in G}
+    boxes = {n: node_box(shown_as[n], font=FOCUS_FONT if n == focus else NODE_FONT,
                          size=22 if n == focus else 14) for n in G}
     first = [n for n in order if n in shown]
     if layout == "hierarchical":
@@ -696,12 +722,18 @@ def map_layout(G: nx.MultiDiGraph, *, layout: str = "force",
     settled = remove_overlaps(np.array([pos[n] for n in first]), half_first,
                               np.array([boxes[n][2] for n in first]), np.ones(len(first), bool))
     pos = {n: (float(x), float(y)) for n, (x, y) in zip(first, settled, strict=True)}
-    place_hidden(G, order, parent, pos, downward=layout == "hierarchical")
-    half = np.array([boxes[n][:2] for n in order])
-    offset = np.array([boxes[n][2] for n in order])
-    opening = np.array([n in shown for n in order])
-    # the opening concepts stay put; the rest move out of their way (and each other's)
-    xy = remove_overlaps(np.array([pos[n] for n in order]), half, offset, ~opening)
+    if len(order) <= FORCE_MAX_NODES:
+        place_hidden(order, parent, pos, boxes, downward=layout == "hierarchical")
+        xy = np.array([pos[n] for n in order])
+    else:  # large maps: the fast layout of everything, then pushes apart
+        rest = precomputed_layout(G)
+        shift = np.mean([np.subtract(pos[n], rest[n]) for n in first], axis=0)
+        for n in order:
+            pos.setdefault(n, (rest[n][0] + shift[0], rest[n][1] + shift[1]))
+        half = np.array([boxes[n][:2] for n in order])
+        offset = np.array([boxes[n][2] for n in order])
+        opening = np.array([n in shown for n in order])
+        xy = remove_overlaps(np.array([pos[n] for n in order]), half, offset, ~opening)
     positions = {n: (int(round(x)), int(round(y))) for n, (x, y) in zip(order, xy, strict=True)}
     return positions, order, parent, shown
 
@@ -805,7 +837,9 @@ def vis_options(n_nodes: int, physics: bool) -> dict[str, Any]:
                   "font": {"size": EDGE_FONT, "align": "middle", "color": "#3e4c59",
                            "strokeWidth": 4, "strokeColor": "#ffffff"},
                   "scaling": {"label": {"drawThreshold": MIN_RELATION_PX + 1}},
-                  "width": 1.2, "selectionWidth": 1.5, "hoverWidth": 0.8},
+                  "width": 1.2, "selectionWidth": 1.5, "hoverWidth": 0.8,
+                  # a bold label would be drawn at vis-network's bold size, past the threshold
+                  "labelHighlightBold": False},
         "interaction": {"hover": True, "tooltipDelay": 120, "multiselect": False,
                         "navigationButtons": False, "keyboard": False,
                         "hideEdgesOnDrag": large, "hideEdgesOnZoom": large},
