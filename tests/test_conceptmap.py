@@ -336,3 +336,104 @@ def test_template_placeholders_in_data_are_not_expanded(lagoon_kb):
     page = build_map(lagoon_kb, focus="Lagoon drill", depth=0, title="{{ vis_js }} {{ data_json }}")
     assert "<title>{{ vis_js }} {{ data_json }}</title>" in page
     assert page.count("@license") == 1  # vis-network inlined once, not again via the title
+
+
+# -- layout, disclosure, search keys (issue 11) ---------------------------------------------
+def _boxes(G, positions, order):
+    import numpy as np
+
+    from ddkb.conceptmap import FOCUS_FONT, NODE_FONT, node_box
+
+    focus = G.graph.get("focus")
+    boxes = [node_box(str(G.nodes[n]["label"]), font=FOCUS_FONT if n == focus else NODE_FONT,
+                      size=22 if n == focus else 14) for n in order]
+    return (np.array([positions[n] for n in order], dtype=float),
+            np.array([b[:2] for b in boxes]), np.array([b[2] for b in boxes]))
+
+
+@pytest.mark.parametrize("layout", ["force", "hierarchical"])
+def test_layout_leaves_no_two_concept_boxes_overlapping(kb, layout):
+    from ddkb.conceptmap import map_layout, overlapping_pairs
+
+    G = select_graph(kb, focus="defense diplomacy", depth=1)
+    positions, order, _parent, shown = map_layout(G, layout=layout)
+    assert len(positions) == G.number_of_nodes() == 64 and len(shown) == 25
+    pos, half, offset = _boxes(G, positions, order)
+    assert overlapping_pairs(pos, half, offset) == 0  # all 64, the hidden ones too
+
+
+def test_remove_overlaps_pushes_boxes_apart_and_keeps_fixed_ones():
+    import numpy as np
+
+    from ddkb.conceptmap import overlapping_pairs, remove_overlaps
+
+    pos = np.array([[0.0, 0.0], [10.0, 5.0], [20.0, -5.0], [5.0, 5.0]])
+    half = np.full((4, 2), 40.0)
+    offset = np.zeros(4)
+    assert overlapping_pairs(pos, half, offset) == 6
+    movable = np.array([False, True, True, True])
+    moved = remove_overlaps(pos, half, offset, movable)
+    assert overlapping_pairs(moved, half, offset) == 0
+    assert moved[0].tolist() == [0.0, 0.0]
+
+
+def test_hierarchical_layout_points_every_relation_down_the_page(kb):
+    import networkx as nx
+
+    from ddkb.conceptmap import map_layout
+
+    G = select_graph(kb, focus="CBM", depth=1)
+    positions, _order, _parent, shown = map_layout(G, layout="hierarchical")
+    H = nx.DiGraph((u, v) for u, v in G.edges() if u != v)
+    downward = [(u, v) for u, v in H.edges() if not nx.has_path(H, v, u)]  # not in a cycle
+    assert len(downward) >= 5
+    assert all(positions[u][1] < positions[v][1] for u, v in downward)
+
+
+def test_disclosure_opens_with_the_most_connected_concepts(kb):
+    from ddkb.conceptmap import DISCLOSE_SHOW, disclosure_tree
+
+    G = select_graph(kb, focus="defense diplomacy", depth=1)
+    order, parent = disclosure_tree(G, G.graph["focus"])
+    assert order[0] == G.graph["focus"] and parent[order[0]] is None
+    assert sorted(order) == sorted(G)
+    shown = set(order[:DISCLOSE_SHOW])
+    # every concept is revealed by one that comes before it
+    assert all(parent[n] is None or order.index(parent[n]) < order.index(n) for n in order)
+    # the focus's neighbours on screen have at least as many relations as those hidden
+    neighbours = set(G.successors(order[0])) | set(G.predecessors(order[0]))
+    on = [G.degree(n) for n in neighbours if n in shown]
+    off = [G.degree(n) for n in neighbours if n not in shown]
+    assert on and off and min(on) >= max(off)
+    data = data_block(build_map(kb, focus="defense diplomacy", depth=1))
+    assert sum(n["ddkb"]["shown"] for n in data["nodes"]) == DISCLOSE_SHOW
+    small = data_block(build_map(kb, focus="ADMM-Plus", depth=1))
+    assert all(n["ddkb"]["shown"] for n in small["nodes"])  # 28 concepts: all at once
+
+
+def test_search_keys_are_ddkb_lookup_normalised_names(lagoon_kb):
+    from ddkb.conceptmap import search_keys, search_rules
+
+    assert search_keys("Confidence-Building Measures", ["CBMs", "CBM"]) == \
+        ["confidence building measure", "cbm"]
+    assert search_rules()["fixes"]["defence"] == "defense"
+    data = data_block(build_map(lagoon_kb, focus="Lagoon drill", depth=1))
+    drill = next(n for n in data["nodes"] if n["id"] == EX + "drill")
+    assert drill["ddkb"]["keys"] == ["lagoon drill", "ld 7"]
+
+
+def test_real_subprocess_hierarchical_layout(tmp_path):
+    out = tmp_path / "tree.html"
+    proc = subprocess.run([DDKB_BIN, "map", "--data", str(FIXTURE), "--focus", "LD-7",
+                           "--layout", "hierarchical", "-o", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "(hierarchical layout)" in proc.stdout
+    assert data_block(out.read_text(encoding="utf-8"))["layout"] == "hierarchical"
+    proc = subprocess.run([DDKB_BIN, "map", "--layout", "radial", "-o", str(tmp_path / "r.html")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "'radial' is not one of 'force', 'hierarchical'" in proc.stderr
+    assert not (tmp_path / "r.html").exists()
+    with pytest.raises(InputError, match="--layout must be one of"):
+        build_map(ddkb.load(data=[FIXTURE]), focus="LD-7", layout="radial")
