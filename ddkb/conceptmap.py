@@ -64,8 +64,12 @@ EDGE_FONT = 12
 #: would be at least MIN_RELATION_PX (or when its concept is pointed at or selected).
 MIN_CONCEPT_PX = 12
 MIN_RELATION_PX = 10
-#: Wider labels wrap onto more lines (canvas units).
+#: All relation labels appear once they would be this large on screen (zoomed in);
+#: before that only those of the concept or relation pointed at or selected, at this size.
+RELATION_LABEL_PX = 13
+#: Wider labels wrap onto more lines (canvas units; the focus's label is larger and bold).
 LABEL_MAX_WIDTH = 170
+FOCUS_LABEL_MAX_WIDTH = 240
 #: Maps with more concepts than this open with only the DISCLOSE_SHOW most
 #: connected ones; the others appear with "+N more" on a concept.
 DISCLOSE_ABOVE = 30
@@ -409,11 +413,11 @@ def precomputed_layout(G: nx.Graph, *, iterations: int = 60,
             for node, (x, y) in zip(order, pos, strict=True)}
 
 
-def label_lines(label: str, font: int = NODE_FONT) -> list[str]:
-    """``label`` wrapped as vis-network wraps it at ``LABEL_MAX_WIDTH`` (estimated widths)."""
+def label_lines(label: str, font: int = NODE_FONT, limit: float = LABEL_MAX_WIDTH) -> list[str]:
+    """``label`` wrapped as vis-network wraps it at ``limit`` wide (estimated widths)."""
     import textwrap
 
-    per_line = max(4, int(LABEL_MAX_WIDTH / (0.6 * font)))
+    per_line = max(4, int(limit / (0.6 * font)))
     return textwrap.wrap(label, per_line, break_long_words=True, break_on_hyphens=False) or [""]
 
 
@@ -424,9 +428,10 @@ def node_box(label: str, *, font: int = NODE_FONT, size: int = 14) -> tuple[floa
     are upper bounds (0.62 em a character; the line count as if every line were
     that wide), so that the labels the browser measures fit inside.
     """
-    lines = [line for part in label.split("\n") for line in label_lines(part, font)]
+    limit = FOCUS_LABEL_MAX_WIDTH if font > NODE_FONT else LABEL_MAX_WIDTH
+    lines = [line for part in label.split("\n") for line in label_lines(part, font, limit)]
     longest = max(len(part) for part in label.split("\n"))
-    width = max(2 * size, min(LABEL_MAX_WIDTH + 4, longest * 0.62 * font))
+    width = max(2 * size, min(limit + 4, longest * 0.62 * font))
     top, bottom = -size, size + 4 + len(lines) * font * 1.2
     return width / 2, (bottom - top) / 2, (bottom + top) / 2
 
@@ -819,9 +824,9 @@ def _edge_smooth(G: nx.MultiDiGraph, physics: bool) -> dict[tuple[str, str, str]
 def vis_options(n_nodes: int, physics: bool) -> dict[str, Any]:
     """vis-network options: a fixed precomputed layout, or physics that settles then stops.
 
-    Relation labels are drawn only when at least ``MIN_RELATION_PX`` on screen
-    (``scaling.label.drawThreshold``); the page enlarges those of the concept or
-    relation pointed at or selected.
+    Relation labels are drawn only when at least ``RELATION_LABEL_PX`` on screen
+    (``scaling.label.drawThreshold``), i.e. once zoomed in; the page enlarges those
+    of the concept or relation pointed at or selected to that size.
     """
     large = n_nodes > 300
     options: dict[str, Any] = {
@@ -836,7 +841,7 @@ def vis_options(n_nodes: int, physics: bool) -> dict[str, Any]:
                             "hover": "#3e4c59", "inherit": False},
                   "font": {"size": EDGE_FONT, "align": "middle", "color": "#3e4c59",
                            "strokeWidth": 4, "strokeColor": "#ffffff"},
-                  "scaling": {"label": {"drawThreshold": MIN_RELATION_PX + 1}},
+                  "scaling": {"label": {"drawThreshold": RELATION_LABEL_PX + 1}},
                   "width": 1.2, "selectionWidth": 1.5, "hoverWidth": 0.8,
                   # a bold label would be drawn at vis-network's bold size, past the threshold
                   "labelHighlightBold": False},
@@ -987,6 +992,7 @@ def map_payload(G: nx.MultiDiGraph, *, physics: bool | None = None,
             extra["size"] = 22
             extra["borderWidth"] = max(extra.get("borderWidth", 0), 4)
             extra["font"] = {"size": FOCUS_FONT, "bold": True}
+            extra["widthConstraint"] = {"maximum": FOCUS_LABEL_MAX_WIDTH}
         if not use_physics:
             extra["x"], extra["y"] = positions[iri]
         net.add_node(iri, label=names[iri], shape=shape, **extra)
@@ -1029,7 +1035,8 @@ def map_payload(G: nx.MultiDiGraph, *, physics: bool | None = None,
                   "plainEdges": edge_counts[""]},
         "edgeStyles": EDGE_STYLES,
         "view": {"minConceptPx": MIN_CONCEPT_PX, "nodeFont": NODE_FONT,
-                 "minRelationPx": MIN_RELATION_PX, "edgeFont": EDGE_FONT,
+                 "minRelationPx": MIN_RELATION_PX, "relationLabelPx": RELATION_LABEL_PX,
+                 "edgeFont": EDGE_FONT,
                  "shownAtOpening": len(shown)},
         "search": search_rules(),
         "legend": [{"cls": cls, "label": class_labels[cls], "color": class_style(cls)[0],

@@ -22,7 +22,7 @@
  *   data.options (vis-network), physics, layout ("force", "hierarchical" or
  *   "physics"), focus (IRI or null), doubtful (count), doubt {nodes, edges,
  *   plainEdges} (counts by doubt level), edgeStyles, view {minConceptPx, nodeFont,
- *   minRelationPx, edgeFont, shownAtOpening}, search {fixes, suffixes} (the
+ *   minRelationPx, relationLabelPx, edgeFont, shownAtOpening}, search {fixes, suffixes} (the
  *   spelling tables of ddkb.lookup.normalise), legend[] {cls, label, color, shape,
  *   count}.
  * The vis DataSets (ddkbMap.nodes / ddkbMap.edges) hold display copies: there a
@@ -175,6 +175,20 @@
   }
 
   /* -- cards shown in the tooltip and the details panel -------------------- */
+  var TOOLTIP_SOURCES = 4;  // a tooltip lists a few sections; the card lists them all
+  function addSources(card, sources, all) {
+    if (!sources || !sources.length) {
+      card.appendChild(el("p", "ddkb-hint", "No source section recorded."));
+      return;
+    }
+    card.appendChild(el("p", "ddkb-card-label", "Source sections:"));
+    var few = all || sources.length <= TOOLTIP_SOURCES + 1 ? sources : sources.slice(0, TOOLTIP_SOURCES);
+    card.appendChild(list(few));
+    if (few.length < sources.length) {
+      card.appendChild(el("p", "ddkb-hint", "\u2026 and " + (sources.length - few.length) +
+        " more (click for the full card)."));
+    }
+  }
   function nodeCard(node, interactive) {
     var id = node.id, info = (byId[id] || node).ddkb || {};
     var card = el("div", "ddkb-card");
@@ -192,12 +206,7 @@
       info.definition || "No definition recorded."));
     if (info.alt && info.alt.length) { card.appendChild(labelled("Also called", info.alt.join("; "))); }
     if (info.types && info.types.length > 1) { card.appendChild(labelled("Types", info.types.join(", "))); }
-    if (info.sources && info.sources.length) {
-      card.appendChild(el("p", "ddkb-card-label", "Source sections:"));
-      card.appendChild(list(info.sources));
-    } else {
-      card.appendChild(el("p", "ddkb-hint", "No source section recorded."));
-    }
+    addSources(card, info.sources, interactive);
     card.appendChild(labelled("Verification status", info.status || "not recorded"));
     if (info.bundled === false) { card.appendChild(el("p", "ddkb-hint", "From your own data file.")); }
     var more = hiddenChildren(id).length;
@@ -250,12 +259,7 @@
     if (info.correction) { card.appendChild(labelled("Correction", info.correction)); }
     if (info.evidence) { card.appendChild(labelled("Evidence", info.evidence)); }
     if (info.claim) { card.appendChild(labelled("The article's claim", info.claim)); }
-    if (info.sources && info.sources.length) {
-      card.appendChild(el("p", "ddkb-card-label", "Source sections:"));
-      card.appendChild(list(info.sources));
-    } else {
-      card.appendChild(el("p", "ddkb-hint", "No source section recorded."));
-    }
+    addSources(card, info.sources, interactive);
     if (interactive) {
       var row = el("p", "ddkb-actions");
       row.appendChild(button("Go to " + nameOf(e.from), function () { openConcept(e.from, true); }));
@@ -304,7 +308,7 @@
   function edgesOfNode(id) { return relationsOf[id] || []; }
   function refreshEdgeLabels() {
     var want = {}, scale = network.getScale();
-    var size = Math.max(view.edgeFont, Math.ceil((view.minRelationPx + 1.5) / scale));
+    var size = Math.max(view.edgeFont, Math.ceil((view.relationLabelPx || 13) / scale) + 1);
     active.hover.concat(active.select).forEach(function (id) { want[id] = true; });
     var changes = [];
     Object.keys(enlarged).forEach(function (id) {
