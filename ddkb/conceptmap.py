@@ -76,6 +76,8 @@ DISCLOSE_ABOVE = 30
 DISCLOSE_SHOW = 25
 #: Up to this many concepts get the networkx force layout; larger maps the fast one.
 FORCE_MAX_NODES = 800
+#: Rounds of the no-overlap pass over the hidden concepts of maps above FORCE_MAX_NODES.
+LARGE_MAP_ROUNDS = 40
 #: Free space kept between two concepts' boxes (canvas units).
 BOX_GAP = 14.0
 
@@ -436,6 +438,24 @@ def node_box(label: str, *, font: int = NODE_FONT, size: int = 14) -> tuple[floa
     return width / 2, (bottom - top) / 2, (bottom + top) / 2
 
 
+def _near_pairs(centre: Any, reach: float) -> Any:
+    """Index pairs (i < j) of points within ``reach`` of each other in both x and y.
+
+    Plain numpy up to 1,500 points (importing scipy costs more than the search);
+    a k-d tree beyond.
+    """
+    import numpy as np
+
+    n = len(centre)
+    if n <= 1500:
+        i, j = np.triu_indices(n, 1)
+        close = (np.abs(centre[i] - centre[j]) <= reach).all(axis=1)
+        return np.c_[i[close], j[close]]
+    from scipy.spatial import cKDTree
+
+    return cKDTree(centre).query_pairs(reach, p=np.inf, output_type="ndarray")
+
+
 def remove_overlaps(pos: Any, half: Any, offset: Any, movable: Any, *,
                     gap: float = BOX_GAP, rounds: int = 600) -> Any:
     """Move boxes apart until none overlap (or ``rounds`` run out); returns new positions.
@@ -444,10 +464,9 @@ def remove_overlaps(pos: Any, half: Any, offset: Any, movable: Any, *,
     ``offset`` (n,) how far below the node its box's centre is; ``movable`` (n,)
     booleans (fixed boxes push, never move). Each overlapping pair is pushed apart
     along the axis that needs the smaller move, shared between the two boxes when
-    both may move. Candidate pairs come from a k-d tree, so large maps stay fast.
+    both may move. Candidate pairs come from ``_near_pairs``.
     """
     import numpy as np
-    from scipy.spatial import cKDTree
 
     pos = np.array(pos, dtype=float)
     if len(pos) < 2:
@@ -457,7 +476,7 @@ def remove_overlaps(pos: Any, half: Any, offset: Any, movable: Any, *,
     weight = np.where(movable, 1.0, 0.0)
     for _ in range(rounds):
         centre = pos + shift
-        pairs = cKDTree(centre).query_pairs(reach, p=np.inf, output_type="ndarray")
+        pairs = _near_pairs(centre, reach)
         if not len(pairs):
             break
         i, j = pairs[:, 0], pairs[:, 1]
@@ -483,13 +502,11 @@ def remove_overlaps(pos: Any, half: Any, offset: Any, movable: Any, *,
 def overlapping_pairs(pos: Any, half: Any, offset: Any, gap: float = 0.0) -> int:
     """How many pairs of boxes overlap (for tests and the no-overlap pass)."""
     import numpy as np
-    from scipy.spatial import cKDTree
 
     if len(pos) < 2:
         return 0
     centre = np.asarray(pos, dtype=float) + np.c_[np.zeros(len(pos)), offset]
-    pairs = cKDTree(centre).query_pairs(2 * float(half.max()) + gap, p=np.inf,
-                                        output_type="ndarray")
+    pairs = _near_pairs(centre, 2 * float(half.max()) + gap)
     if not len(pairs):
         return 0
     over = half[pairs[:, 0]] + half[pairs[:, 1]] + gap - np.abs(
@@ -549,8 +566,8 @@ def force_positions(G: nx.MultiDiGraph, nodes: list[str], focus: str | None,
                     seed: int = 7) -> dict[str, tuple[float, float]]:
     """A force-directed layout of ``nodes`` (canvas units), the focus near the middle.
 
-    Kamada-Kawai for a small connected map (even spacing, few crossings), else
-    networkx's spring layout; then scaled so neighbours sit about two labels apart.
+    networkx's spring layout (Fruchterman-Reingold, seeded: the same map every
+    time), scaled so that neighbours sit about two labels apart.
     """
     import networkx as nx
 
@@ -558,10 +575,9 @@ def force_positions(G: nx.MultiDiGraph, nodes: list[str], focus: str | None,
     n = len(nodes)
     if n == 1:
         return {nodes[0]: (0.0, 0.0)}
-    if n <= 80 and nx.is_connected(H):
-        raw = nx.kamada_kawai_layout(H)
-    else:
-        raw = nx.spring_layout(H, seed=seed, iterations=150, k=1.6 / math.sqrt(n))
+    # (Kamada-Kawai looks alike but its optimiser needs ~1 s for 25 concepts plus
+    # 1-2 s to import scipy.optimize; this takes milliseconds)
+    raw = nx.spring_layout(H, seed=seed, iterations=300, k=1.6 / math.sqrt(n))
     xs = [p[0] for p in raw.values()]
     ys = [p[1] for p in raw.values()]
     span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
@@ -572,7 +588,7 @@ def force_positions(G: nx.MultiDiGraph, nodes: list[str], focus: str | None,
 
 def hierarchical_positions(G: nx.MultiDiGraph, nodes: list[str],
                            boxes: dict[str, tuple[float, float, float]],
-                           row_width: float = 1500.0) -> dict[str, tuple[float, float]]:
+                           row_width: float = 1250.0) -> dict[str, tuple[float, float]]:
     """A top-down layout: every relation points down the page, as in a Novak concept map.
 
     Cycles are broken (the edge that closes a cycle in a depth-first walk from the
@@ -738,7 +754,9 @@ def map_layout(G: nx.MultiDiGraph, *, layout: str = "force",
         half = np.array([boxes[n][:2] for n in order])
         offset = np.array([boxes[n][2] for n in order])
         opening = np.array([n in shown for n in order])
-        xy = remove_overlaps(np.array([pos[n] for n in order]), half, offset, ~opening)
+        # a bounded number of rounds: thousands of hidden concepts cannot all have room
+        xy = remove_overlaps(np.array([pos[n] for n in order]), half, offset, ~opening,
+                             rounds=LARGE_MAP_ROUNDS)
     positions = {n: (int(round(x)), int(round(y))) for n, (x, y) in zip(order, xy, strict=True)}
     return positions, order, parent, shown
 

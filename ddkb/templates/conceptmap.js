@@ -392,12 +392,14 @@
     var min = view.minConceptPx / view.nodeFont, scale = network.getScale();
     if (scale < min || scale > 1.6) {
       var target = Math.min(Math.max(scale, min), 1.6), centre = network.getViewPosition();
+      var tops = ids.map(function (id) { return network.getBoundingBox(id).top; });
+      var bottoms = ids.map(function (id) { return network.getBoundingBox(id).bottom; });
+      var top = Math.min.apply(null, tops), tall = Math.max.apply(null, bottoms) - top;
       if (data.layout === "hierarchical" && scale < min) {
         // a top-down map is read from the top: keep its first row in view
-        var top = Math.min.apply(null, ids.map(function (id) {
-          return network.getBoundingBox(id).top;
-        }));
-        centre = { x: centre.x, y: top - 20 + container.clientHeight / 2 / target };
+        if (tall * target > container.clientHeight) {
+          centre = { x: centre.x, y: top - 20 + container.clientHeight / 2 / target };
+        }
       } else if (data.focus && isVisible(data.focus)) {
         centre = network.getPositions([data.focus])[data.focus];
       }
