@@ -441,13 +441,13 @@ def node_box(label: str, *, font: int = NODE_FONT, size: int = 14) -> tuple[floa
 def _near_pairs(centre: Any, reach: float) -> Any:
     """Index pairs (i < j) of points within ``reach`` of each other in both x and y.
 
-    Plain numpy up to 1,500 points (importing scipy costs more than the search);
+    Plain numpy up to 600 points (importing scipy costs more than the search);
     a k-d tree beyond.
     """
     import numpy as np
 
     n = len(centre)
-    if n <= 1500:
+    if n <= 600:
         i, j = np.triu_indices(n, 1)
         close = (np.abs(centre[i] - centre[j]) <= reach).all(axis=1)
         return np.c_[i[close], j[close]]

@@ -437,3 +437,24 @@ def test_real_subprocess_hierarchical_layout(tmp_path):
     assert not (tmp_path / "r.html").exists()
     with pytest.raises(InputError, match="--layout must be one of"):
         build_map(ddkb.load(data=[FIXTURE]), focus="LD-7", layout="radial")
+
+
+def test_every_class_has_its_own_colour_and_shape_and_instruments_differ_in_both():
+    from ddkb.conceptmap import CLASS_STYLES
+
+    assert len(set(CLASS_STYLES.values())) == len(CLASS_STYLES)
+    instruments = ["Instrument", "ExerciseAndTraining", "Dialogue",
+                   "ProcurementAndTechnologyTransfer", "PeacekeepingAndHumanitarianMission",
+                   "EducationAndCapacityBuilding", "Outreach", "PublicDiplomacyAndMedia",
+                   "ConfidenceBuildingMeasure"]
+
+    def rgb(colour):
+        return [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+
+    for i, a in enumerate(instruments):
+        for b in instruments[i + 1:]:
+            (ca, sa), (cb, sb) = CLASS_STYLES[a], CLASS_STYLES[b]
+            distance = sum((x - y) ** 2 for x, y in zip(rgb(ca), rgb(cb), strict=True)) ** .5
+            assert distance > 40, (a, b)  # no two near-identical blues
+            if distance < 80:
+                assert sa != sb, (a, b)  # close shades differ in shape
