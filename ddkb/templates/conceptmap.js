@@ -442,7 +442,7 @@
   }
   function normalise(text) {
     var t = String(text || "").toLowerCase().replace(/&/g, " and ");
-    t = t.replace(/(?<=[\p{L}\p{N}_])-(?=operat)/gu, "");
+    t = t.replace(/([\p{L}\p{N}_])-(?=operat)/gu, "$1");  // no look-behind: Safari < 16.4
     t = t.replace(/[^\p{L}\p{N}_\s]|_/gu, " ");
     return t.split(/\s+/).filter(Boolean).map(normaliseWord).join(" ");
   }
