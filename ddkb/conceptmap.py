@@ -581,9 +581,11 @@ def force_positions(G: nx.MultiDiGraph, nodes: list[str], focus: str | None,
     xs = [p[0] for p in raw.values()]
     ys = [p[1] for p in raw.values()]
     span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
-    scale = 150.0 * math.sqrt(n) / span
+    scale = 140.0 * math.sqrt(n) / span
     cx, cy = (raw[focus][0], raw[focus][1]) if focus in raw else (0.0, 0.0)
-    return {node: ((x - cx) * scale, (y - cy) * scale) for node, (x, y) in raw.items()}
+    # wider than tall, like the screens the map opens on
+    return {node: ((x - cx) * scale * 1.25, (y - cy) * scale * 0.8)
+            for node, (x, y) in raw.items()}
 
 
 def hierarchical_positions(G: nx.MultiDiGraph, nodes: list[str],
