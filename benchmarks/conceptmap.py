@@ -8,16 +8,22 @@ that reaches all of it (so the map holds exactly the synthetic concepts).
 
 Columns:
 
-* build s -- ``ConceptMap(...)``: projection, layout, pyvis assembly, HTML rendering
-  (of which "layout s" is the precomputed layout; 0 when the browser runs physics);
+* shown at first -- concepts on screen when the page opens (maps above 30 concepts
+  open with the 25 most connected; "+N more" shows the rest);
+* overlapping labels / smallest label px -- at the opening view in a 1366x768 window:
+  pairs of concept labels whose boxes (as vis-network measured them) overlap, and
+  the smallest concept label on screen;
+* build s -- ``ConceptMap(...)``: projection, fact-check, layout, pyvis assembly, HTML
+  rendering (of which "layout s" is ``map_layout``: disclosure, layout, no-overlap pass);
 * HTML KB -- size of the file (about 690 KB of it is vis-network itself);
 * drawn ms -- in the page, ``performance.now()`` at the first vis-network
-  ``afterDrawing`` once the map is settled (after stabilisation when physics is on),
-  i.e. from navigation start to a usable map; median of ``--runs`` page loads.
+  ``afterDrawing``, i.e. from navigation start to a usable map; median of ``--runs``
+  page loads.
 
 Usage::
 
-    python benchmarks/conceptmap.py [--sizes 100,1000,5000] [--runs 3] [--chromium PATH]
+    python benchmarks/conceptmap.py [--sizes 100,1000,5000] [--runs 3] [--kb-maps]
+                                    [--chromium PATH]
 
 Needs the Debian package ``chromium`` (driven through Playwright, offline).
 """
@@ -53,15 +59,12 @@ def synthetic_ttl(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def measure_build(n: int, folder: Path) -> dict:
-    import ddkb
+def timed_build(kb, name: str, folder: Path, **options) -> dict:
+    """Build one map, timing the whole build and its layout (``map_layout``)."""
     from ddkb import conceptmap
 
-    data = folder / f"bench-{n}.ttl"
-    data.write_text(synthetic_ttl(n), encoding="utf-8")
-    kb = ddkb.load(data=[data])
     layout_time = 0.0
-    original = conceptmap.precomputed_layout
+    original = conceptmap.map_layout
 
     def timed_layout(*args, **kwargs):
         nonlocal layout_time
@@ -71,25 +74,63 @@ def measure_build(n: int, folder: Path) -> dict:
         finally:
             layout_time += time.perf_counter() - start
 
-    conceptmap.precomputed_layout = timed_layout
+    conceptmap.map_layout = timed_layout
     try:
         start = time.perf_counter()
-        cmap = conceptmap.ConceptMap(kb, focus="benchmark concept 0", depth=n, max_nodes=None)
+        cmap = conceptmap.ConceptMap(kb, max_nodes=None, **options)
         build = time.perf_counter() - start
     finally:
-        conceptmap.precomputed_layout = original
-    out = folder / f"map-{n}.html"
+        conceptmap.map_layout = original
+    out = folder / f"map-{name}.html"
     cmap.save(out)
-    return {"n": cmap.node_count, "edges": cmap.edge_count, "build": build,
-            "layout": layout_time, "bytes": out.stat().st_size, "physics": cmap.physics,
+    return {"name": name, "n": cmap.node_count, "edges": cmap.edge_count, "build": build,
+            "layout": layout_time, "bytes": out.stat().st_size, "shown": cmap.shown_at_opening,
             "path": out}
 
 
-def measure_draw(browser, path: Path, runs: int) -> float:
-    """Median ms from navigation start to the settled map's first drawing (offline)."""
+def measure_build(n: int, folder: Path) -> dict:
+    import ddkb
+
+    data = folder / f"bench-{n}.ttl"
+    data.write_text(synthetic_ttl(n), encoding="utf-8")
+    kb = ddkb.load(data=[data])
+    return timed_build(kb, f"{n:,} synthetic", folder, focus="benchmark concept 0", depth=n)
+
+
+#: The bundled KB's maps the README shows, and the whole KB.
+KB_MAPS = {"quick start (defense diplomacy, depth 1)": {"focus": "defense diplomacy", "depth": 1},
+           "CBM, depth 2": {"focus": "CBM", "depth": 2},
+           "whole KB": {}}
+
+READABILITY = """async () => {
+    const m = window.ddkbMap, net = m.network, scale = net.getScale();
+    const drawn = () => new Promise(done => { net.once('afterDrawing', done); net.redraw(); });
+    const where = net.getViewPosition();
+    net.fit({nodes: m.visibleIds(), animation: false});
+    await drawn();
+    const boxes = m.visibleIds().map(id => {
+        const n = net.body.nodes[id], s = n.labelModule.size;
+        return {l: s.left, t: s.top, r: s.left + s.width, b: s.top + s.height,
+                px: n.labelModule.fontOptions.size * scale};
+    });
+    net.moveTo({position: where, scale: scale, animation: false});
+    await drawn();
+    let overlaps = 0;
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i], b = boxes[j];
+        if (a.l < b.r && b.l < a.r && a.t < b.b && b.t < a.b) overlaps++;
+    }
+    return {overlaps, px: Math.min(...boxes.map(b => b.px))};
+}"""
+
+
+def measure_draw(browser, path: Path, runs: int) -> tuple[float, dict]:
+    """Median ms from navigation start to the map's first drawing (offline, 1366x768),
+    and the opening view's overlapping concept labels and smallest label size."""
     times = []
+    seen: dict = {}
     for _ in range(runs):
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
         context.route("**/*", lambda route: route.continue_()
                       if route.request.url.startswith("file:") else route.abort())
         page = context.new_page()
@@ -97,8 +138,9 @@ def measure_draw(browser, path: Path, runs: int) -> float:
         page.wait_for_function("() => window.ddkbMap && window.ddkbMap.state.ready",
                                timeout=300_000)
         times.append(page.evaluate("ddkbMap.state.drawnMs"))
+        seen = page.evaluate(READABILITY)
         context.close()
-    return statistics.median(times)
+    return statistics.median(times), seen
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated node counts (default: 100,1000,5000)")
     parser.add_argument("--runs", type=int, default=3, help="page loads per size (median)")
     parser.add_argument("--chromium", default="/usr/bin/chromium", help="Chromium executable")
+    parser.add_argument("--kb-maps", action="store_true",
+                        help="also measure the bundled KB's README maps and the whole KB")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
@@ -115,19 +159,27 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="ddkb-bench-map-") as tmp, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-        for n in sizes:
-            result = measure_build(n, Path(tmp))
-            result["drawn"] = measure_draw(browser, result["path"], args.runs)
+        builds = []
+        if args.kb_maps:
+            import ddkb
+
+            kb = ddkb.load()
+            builds += [timed_build(kb, name, Path(tmp), **options)
+                       for name, options in KB_MAPS.items()]
+        builds += [measure_build(n, Path(tmp)) for n in sizes]
+        for result in builds:
+            result["drawn"], result["seen"] = measure_draw(browser, result["path"], args.runs)
             rows.append(result)
-            print(f"  measured {n} nodes", file=sys.stderr)
+            print(f"  measured {result['name']}", file=sys.stderr)
         browser.close()
 
-    print("| nodes | edges | layout | build s | layout s | HTML KB | drawn ms |")
-    print("|---:|---:|---|---:|---:|---:|---:|")
+    print("| map | concepts | relations | shown at first | overlapping labels | smallest label px "
+          "| build s | layout s | HTML KB | drawn ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        layout = "physics (browser)" if r["physics"] else "precomputed"
-        print(f"| {r['n']:,} | {r['edges']:,} | {layout} | {r['build']:.2f} | {r['layout']:.2f} "
-              f"| {r['bytes'] / 1024:,.0f} | {r['drawn']:,.0f} |")
+        print(f"| {r['name']} | {r['n']:,} | {r['edges']:,} | {r['shown']:,} "
+              f"| {r['seen']['overlaps']} | {r['seen']['px']:.1f} | {r['build']:.2f} "
+              f"| {r['layout']:.2f} | {r['bytes'] / 1024:,.0f} | {r['drawn']:,.0f} |")
     return 0
 
 

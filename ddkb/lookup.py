@@ -31,15 +31,17 @@ _WORD_FIXES = {
     "programme": "program",
     "centre": "center",
 }
+#: British -> American word endings, the first that fits wins (the concept map's
+#: search applies the same table in the browser).
+SPELLING_SUFFIXES = (("isation", "ization"), ("ising", "izing"), ("ised", "ized"),
+                     ("ises", "izes"), ("ise", "ize"), ("our", "or"), ("ours", "ors"))
 _PUNCT = re.compile(r"[^\w\s]|_")
 
 
 @lru_cache(maxsize=8192)
 def _word(word: str) -> str:
     word = _WORD_FIXES.get(word, word)
-    for british, american in (("isation", "ization"), ("ising", "izing"), ("ised", "ized"),
-                              ("ises", "izes"), ("ise", "ize"), ("our", "or"),
-                              ("ours", "ors")):
+    for british, american in SPELLING_SUFFIXES:
         if word.endswith(british) and len(word) > len(british) + 2:
             word = word[: -len(british)] + american
             break

@@ -23,6 +23,7 @@ from ddkb.conceptmap import (
     find_remote_loads,
     json_for_script,
     select_graph,
+    worst_status,
     write_map,
 )
 from ddkb.errors import InputError
@@ -164,21 +165,50 @@ def test_nodes_are_styled_by_class_with_a_legend_and_doubt_flag(lagoon_kb):
     assert by_id["drill"]["ddkb"]["sources"] == ["Lagoon Programme Review"]
 
 
-def test_doubt_levels_from_status_labels():
-    assert doubt_level("not supported") == "not-supported"
-    assert doubt_level("Contradicted") == "contradicted"
-    assert doubt_level("partly-supported") == "partly"
-    assert doubt_level("supported") == doubt_level("unverified") == doubt_level("") == ""
+def test_doubt_levels_come_from_status_iris_not_labels():
+    status = "https://w3id.org/ddkb/status-"
+    assert doubt_level(status + "not-supported") == "not-supported"
+    assert doubt_level(status + "contradicted") == "contradicted"
+    assert doubt_level(status + "partly-supported") == "partly"
+    assert doubt_level(status + "supported") == doubt_level(status + "unverified") == ""
+    # an English label is not a status: a translated or renamed label changes nothing
+    assert doubt_level("not supported") == doubt_level("contradicted") == ""
+    assert worst_status([status + "supported", status + "contradicted",
+                         status + "partly-supported"]) == status + "contradicted"
+    assert worst_status([]) == ""
 
 
-def test_small_maps_use_physics_and_large_ones_a_precomputed_layout(lagoon_kb):
+def test_relations_carry_their_fact_check_from_the_claims(kb):
+    """The 22 not-supported/contradicted relations of the KB are styled from status IRIs."""
+    data = data_block(build_map(kb, max_nodes=None))
+    doubtful = [e for e in data["edges"] if e["ddkb"]["doubt"] in ("not-supported",
+                                                                   "contradicted")]
+    rows = kb.select("""SELECT (COUNT(*) AS ?n) WHERE { ?c ddkb:claimSubject ?s ;
+        ddkb:claimPredicate ?p ; ddkb:claimObject ?o ; ddkb:verificationStatus ?st .
+        ?s ?p ?o . VALUES ?st { ddkb:status-not-supported ddkb:status-contradicted } }""")
+    assert len(doubtful) == int(rows[0]["n"].value) > 0
+    edge = next(e for e in doubtful if e["ddkb"]["statusIri"].endswith("status-contradicted"))
+    assert edge["dashes"] and edge["color"]["color"] == "#d62728"
+    assert edge["arrows"]["middle"]["enabled"] is True
+    assert edge["ddkb"]["status"] == "contradicted"
+    assert edge["ddkb"]["correction"] and edge["ddkb"]["evidence"]
+    partly = [e for e in data["edges"] if e["ddkb"]["doubt"] == "partly"]
+    assert partly and all(e["color"]["color"] == "#e07b00" and e["dashes"] for e in partly)
+    plain = [e for e in data["edges"] if not e["ddkb"]["doubt"]]
+    assert all("dashes" not in e for e in plain)
+    assert data["doubt"]["edges"]["partly"] == len(partly)
+
+
+def test_every_map_gets_a_fixed_layout_unless_physics_is_asked_for(lagoon_kb):
     small = data_block(build_map(lagoon_kb, focus="Lagoon drill", depth=3))
-    assert small["physics"] is True and small["options"]["physics"]["enabled"] is True
-    assert small["options"]["physics"]["stabilization"]["iterations"] <= 300
-    fixed = data_block(build_map(lagoon_kb, focus="Lagoon drill", depth=3, physics=False))
-    assert fixed["options"]["physics"] == {"enabled": False}
-    points = {(n["x"], n["y"]) for n in fixed["nodes"]}
+    assert small["physics"] is False and small["options"]["physics"] == {"enabled": False}
+    assert small["layout"] == "force"
+    points = {(n["x"], n["y"]) for n in small["nodes"]}
     assert len(points) == 7  # every node placed, no two on the same spot
+    moving = data_block(build_map(lagoon_kb, focus="Lagoon drill", depth=3, physics=True))
+    assert moving["physics"] is True and moving["options"]["physics"]["enabled"] is True
+    assert moving["options"]["physics"]["stabilization"]["iterations"] <= 300
+    assert "x" not in moving["nodes"][0]
 
 
 def test_max_nodes_refuses_with_the_count_and_writes_nothing(lagoon_kb, tmp_path):
@@ -242,14 +272,22 @@ def test_cli_map_filters_and_group_level_data(cli, runner, tmp_path):
     assert "enables" in {e["label"] for e in data["edges"]}
 
 
-def test_cli_no_physics_precomputes_the_layout(cli, runner, tmp_path):
-    out = tmp_path / "fixed.html"
+def test_cli_layout_hierarchical_and_physics(cli, runner, tmp_path):
+    out = tmp_path / "tree.html"
     result = runner.invoke(cli, ["map", "--data", str(FIXTURE), "--focus", "Lagoon drill",
-                                 "--no-physics", "-o", str(out)])
+                                 "--layout", "hierarchical", "-o", str(out)])
     assert result.exit_code == 0, result.output + result.stderr
-    assert "(precomputed layout)" in result.output
+    assert "(hierarchical layout)" in result.output
     data = data_block(out.read_text(encoding="utf-8"))
-    assert data["physics"] is False and all("x" in n and "y" in n for n in data["nodes"])
+    assert data["physics"] is False and data["layout"] == "hierarchical"
+    assert all("x" in n and "y" in n for n in data["nodes"])
+    moving = tmp_path / "moving.html"
+    result = runner.invoke(cli, ["map", "--data", str(FIXTURE), "--focus", "Lagoon drill",
+                                 "--physics", "-o", str(moving)])
+    assert result.exit_code == 0 and "(physics)" in result.output
+    bad = runner.invoke(cli, ["map", "--layout", "circle", "-o", str(tmp_path / "x.html")])
+    assert bad.exit_code == 2 and "'circle' is not one of" in bad.stderr
+    assert not (tmp_path / "x.html").exists()
 
 
 def test_cli_max_nodes_is_one_line_exit_2_nothing_written(cli, runner, tmp_path):
@@ -298,3 +336,125 @@ def test_template_placeholders_in_data_are_not_expanded(lagoon_kb):
     page = build_map(lagoon_kb, focus="Lagoon drill", depth=0, title="{{ vis_js }} {{ data_json }}")
     assert "<title>{{ vis_js }} {{ data_json }}</title>" in page
     assert page.count("@license") == 1  # vis-network inlined once, not again via the title
+
+
+# -- layout, disclosure, search keys (issue 11) ---------------------------------------------
+def _boxes(G, positions, order):
+    import numpy as np
+
+    from ddkb.conceptmap import FOCUS_FONT, NODE_FONT, node_box
+
+    focus = G.graph.get("focus")
+    boxes = [node_box(str(G.nodes[n]["label"]), font=FOCUS_FONT if n == focus else NODE_FONT,
+                      size=22 if n == focus else 14) for n in order]
+    return (np.array([positions[n] for n in order], dtype=float),
+            np.array([b[:2] for b in boxes]), np.array([b[2] for b in boxes]))
+
+
+@pytest.mark.parametrize("layout", ["force", "hierarchical"])
+def test_layout_leaves_no_two_concept_boxes_overlapping(kb, layout):
+    from ddkb.conceptmap import map_layout, overlapping_pairs
+
+    G = select_graph(kb, focus="defense diplomacy", depth=1)
+    positions, order, _parent, shown = map_layout(G, layout=layout)
+    assert len(positions) == G.number_of_nodes() == 64 and len(shown) == 25
+    pos, half, offset = _boxes(G, positions, order)
+    assert overlapping_pairs(pos, half, offset) == 0  # all 64, the hidden ones too
+
+
+def test_remove_overlaps_pushes_boxes_apart_and_keeps_fixed_ones():
+    import numpy as np
+
+    from ddkb.conceptmap import overlapping_pairs, remove_overlaps
+
+    pos = np.array([[0.0, 0.0], [10.0, 5.0], [20.0, -5.0], [5.0, 5.0]])
+    half = np.full((4, 2), 40.0)
+    offset = np.zeros(4)
+    assert overlapping_pairs(pos, half, offset) == 6
+    movable = np.array([False, True, True, True])
+    moved = remove_overlaps(pos, half, offset, movable)
+    assert overlapping_pairs(moved, half, offset) == 0
+    assert moved[0].tolist() == [0.0, 0.0]
+
+
+def test_hierarchical_layout_points_every_relation_down_the_page(kb):
+    import networkx as nx
+
+    from ddkb.conceptmap import map_layout
+
+    G = select_graph(kb, focus="CBM", depth=1)
+    positions, _order, _parent, shown = map_layout(G, layout="hierarchical")
+    H = nx.DiGraph((u, v) for u, v in G.edges() if u != v)
+    downward = [(u, v) for u, v in H.edges() if not nx.has_path(H, v, u)]  # not in a cycle
+    assert len(downward) >= 5
+    assert all(positions[u][1] < positions[v][1] for u, v in downward)
+
+
+def test_disclosure_opens_with_the_most_connected_concepts(kb):
+    from ddkb.conceptmap import DISCLOSE_SHOW, disclosure_tree
+
+    G = select_graph(kb, focus="defense diplomacy", depth=1)
+    order, parent = disclosure_tree(G, G.graph["focus"])
+    assert order[0] == G.graph["focus"] and parent[order[0]] is None
+    assert sorted(order) == sorted(G)
+    shown = set(order[:DISCLOSE_SHOW])
+    # every concept is revealed by one that comes before it
+    assert all(parent[n] is None or order.index(parent[n]) < order.index(n) for n in order)
+    # the focus's neighbours on screen have at least as many relations as those hidden
+    neighbours = set(G.successors(order[0])) | set(G.predecessors(order[0]))
+    on = [G.degree(n) for n in neighbours if n in shown]
+    off = [G.degree(n) for n in neighbours if n not in shown]
+    assert on and off and min(on) >= max(off)
+    data = data_block(build_map(kb, focus="defense diplomacy", depth=1))
+    assert sum(n["ddkb"]["shown"] for n in data["nodes"]) == DISCLOSE_SHOW
+    small = data_block(build_map(kb, focus="ADMM-Plus", depth=1))
+    assert all(n["ddkb"]["shown"] for n in small["nodes"])  # 28 concepts: all at once
+
+
+def test_search_keys_are_ddkb_lookup_normalised_names(lagoon_kb):
+    from ddkb.conceptmap import search_keys, search_rules
+
+    assert search_keys("Confidence-Building Measures", ["CBMs", "CBM"]) == \
+        ["confidence building measure", "cbm"]
+    assert search_rules()["fixes"]["defence"] == "defense"
+    data = data_block(build_map(lagoon_kb, focus="Lagoon drill", depth=1))
+    drill = next(n for n in data["nodes"] if n["id"] == EX + "drill")
+    assert drill["ddkb"]["keys"] == ["lagoon drill", "ld 7"]
+
+
+def test_real_subprocess_hierarchical_layout(tmp_path):
+    out = tmp_path / "tree.html"
+    proc = subprocess.run([DDKB_BIN, "map", "--data", str(FIXTURE), "--focus", "LD-7",
+                           "--layout", "hierarchical", "-o", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "(hierarchical layout)" in proc.stdout
+    assert data_block(out.read_text(encoding="utf-8"))["layout"] == "hierarchical"
+    proc = subprocess.run([DDKB_BIN, "map", "--layout", "radial", "-o", str(tmp_path / "r.html")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "'radial' is not one of 'force', 'hierarchical'" in proc.stderr
+    assert not (tmp_path / "r.html").exists()
+    with pytest.raises(InputError, match="--layout must be one of"):
+        build_map(ddkb.load(data=[FIXTURE]), focus="LD-7", layout="radial")
+
+
+def test_every_class_has_its_own_colour_and_shape_and_instruments_differ_in_both():
+    from ddkb.conceptmap import CLASS_STYLES
+
+    assert len(set(CLASS_STYLES.values())) == len(CLASS_STYLES)
+    instruments = ["Instrument", "ExerciseAndTraining", "Dialogue",
+                   "ProcurementAndTechnologyTransfer", "PeacekeepingAndHumanitarianMission",
+                   "EducationAndCapacityBuilding", "Outreach", "PublicDiplomacyAndMedia",
+                   "ConfidenceBuildingMeasure"]
+
+    def rgb(colour):
+        return [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+
+    for i, a in enumerate(instruments):
+        for b in instruments[i + 1:]:
+            (ca, sa), (cb, sb) = CLASS_STYLES[a], CLASS_STYLES[b]
+            distance = sum((x - y) ** 2 for x, y in zip(rgb(ca), rgb(cb), strict=True)) ** .5
+            assert distance > 40, (a, b)  # no two near-identical blues
+            if distance < 80:
+                assert sa != sb, (a, b)  # close shades differ in shape

@@ -131,8 +131,9 @@ def test_map_draws_offline_without_errors(opened):
     assert painted[2] > 2000
     assert page.text_content("#ddkb-title") == "Concept map: Lagoon drill"
     assert "7 concepts · 8 relations" in page.text_content("#ddkb-caption")
+    classes = page.locator("#ddkb-legend .ddkb-legend-toggle").all_text_contents()
+    assert len(classes) == 5 and any("(3)" in item for item in classes)
     legend = page.locator("#ddkb-legend li").all_text_contents()
-    assert len(legend) == 6 and any("(3)" in item for item in legend)
     assert any("fact-check" in item for item in legend)
     # the focus concept starts selected, its card in the details panel
     assert page.evaluate("ddkbMap.network.getSelectedNodes()") == [EX + "drill"]
@@ -272,7 +273,9 @@ def test_large_map_opens_with_a_fixed_precomputed_layout(browser, tmp_path):
         assert page.page.evaluate("ddkbMap.data.options.physics.enabled") is False
         # nodes are drawn where Python put them (no physics moved them)
         moved = page.page.evaluate("""() => {
-            const m = window.ddkbMap, pos = m.network.getPositions();
+            const m = window.ddkbMap;
+            m.showAll(true);
+            const pos = m.network.getPositions(m.data.nodes.map(n => n.id));
             return m.data.nodes.filter(n => Math.abs(pos[n.id].x - n.x) > 0.5 ||
                                             Math.abs(pos[n.id].y - n.y) > 0.5).length;
         }""")
@@ -330,3 +333,299 @@ def test_legend_stays_in_view_beside_a_long_details_card(browser, kb, tmp_path):
         assert page.problems == []
     finally:
         page.close()
+
+
+# -- readability, screens, doubt, legend, search, keyboard (issue 11) ----------------------
+#: The maps the README shows (quick start, the CBM example, the Python example), the
+#: whole KB of `ddkb map -o map.html`, and a 60-concept focus map.
+README_MAPS = {
+    "quick-start": {"focus": "defense diplomacy", "depth": 1},
+    "cbm-depth-2": {"focus": "CBM", "depth": 2},
+    "cbm-depth-1": {"focus": "CBM", "depth": 1},
+    "whole-kb": {"max_nodes": None},
+}
+MEASURE = """async () => {
+    // vis-network measures a label when it draws it, and draws only what is in view:
+    // zoom out to draw every concept on screen, read the boxes, zoom back
+    const m = window.ddkbMap, net = m.network, scale = net.getScale();
+    const drawn = () => new Promise(done => { net.once('afterDrawing', done); net.redraw(); });
+    const where = net.getViewPosition();
+    net.fit({nodes: m.visibleIds(), animation: false});
+    await drawn();
+    const boxes = m.visibleIds().map(id => {
+        const n = net.body.nodes[id], s = n.labelModule.size;
+        return {id, l: s.left, t: s.top, r: s.left + s.width, b: s.top + s.height,
+                px: n.labelModule.fontOptions.size * scale};
+    });
+    net.moveTo({position: where, scale: scale, animation: false});
+    await drawn();
+    const overlaps = [];
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i], b = boxes[j];
+        if (a.l < b.r && b.l < a.r && a.t < b.b && b.t < a.b) overlaps.push([a.id, b.id]);
+    }
+    const relationPx = Object.values(net.body.edges)
+        .filter(e => !e.options.hidden && e.labelModule.visible())
+        .map(e => e.labelModule.fontOptions.size * scale);
+    return {shown: boxes.length, overlaps, measured: boxes.every(b => b.r > b.l && b.b > b.t),
+            conceptPx: Math.min(...boxes.map(b => b.px)),
+            relationPx: relationPx.length ? Math.min(...relationPx) : null,
+            relationLabels: relationPx.length};
+}"""
+
+
+@pytest.fixture(scope="module")
+def readme_maps(kb, tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("readme-maps")
+    paths = {}
+    for name, options in README_MAPS.items():
+        paths[name] = folder / f"{name}.html"
+        write_map(kb, paths[name], **options)
+    data = folder / "synthetic-60.ttl"
+    data.write_text(synthetic_ttl(60), encoding="utf-8")
+    paths["synthetic-60"] = folder / "synthetic-60.html"
+    write_map(ddkb.load(data=[data]), paths["synthetic-60"], focus="synthetic concept 0",
+              depth=100)
+    paths["quick-start-hierarchical"] = folder / "hierarchical.html"
+    write_map(kb, paths["quick-start-hierarchical"], focus="defense diplomacy", depth=1,
+              layout="hierarchical")
+    return paths
+
+
+def open_at(browser, path: Path, width: int, height: int) -> Opened:
+    page = Opened.__new__(Opened)
+    page.requests, page.problems = [], []
+    page.context = browser.new_context(viewport={"width": width, "height": height})
+    page.context.route("**/*", Opened._route)
+    page.page = page.context.new_page()
+    page.page.on("request", lambda req: page.requests.append(req.url))
+    page.page.on("pageerror", lambda err: page.problems.append(f"page error: {err}"))
+    page.page.goto(path.resolve().as_uri())
+    page.page.wait_for_function(READY, timeout=60_000)
+    return page
+
+
+@pytest.mark.parametrize("name", [*README_MAPS, "synthetic-60", "quick-start-hierarchical"])
+def test_maps_open_readable_at_1366x768(browser, readme_maps, name):
+    page = open_at(browser, readme_maps[name], 1366, 768)
+    try:
+        seen = page.page.evaluate(MEASURE)
+        assert seen["measured"]
+        assert seen["overlaps"] == [], f"overlapping concept labels: {seen['overlaps'][:3]}"
+        assert seen["conceptPx"] >= 12
+        assert 9 <= seen["shown"] <= 30  # above 30 concepts, the 25 most connected first
+        assert seen["relationPx"] is None or seen["relationPx"] >= 10
+        # pointing at the focus (or first) concept names its relations, readably
+        first = page.page.evaluate("ddkbMap.visibleIds()[0]")
+        page.hover(first)
+        page.page.wait_for_function("() => Object.values(ddkbMap.network.body.edges)"
+                                    ".some(e => !e.options.hidden && e.labelModule.visible())")
+        seen = page.page.evaluate(MEASURE)
+        assert seen["relationLabels"] > 0 and seen["relationPx"] >= 10
+        assert page.problems == [] and page.network_requests() == []
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("width, height", [(390, 844), (700, 900), (1920, 1080)])
+def test_map_draws_on_any_screen_and_the_panel_is_reachable(browser, readme_maps, width, height):
+    page = open_at(browser, readme_maps["quick-start"], width, height)
+    try:
+        size = page.page.evaluate("""() => {
+            const c = document.querySelector('#ddkb-canvas canvas');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 3; i < d.length; i += 4) { if (d[i] !== 0) n++; }
+            const box = document.querySelector('#ddkb-canvas').getBoundingClientRect();
+            return [box.width, box.height, n];
+        }""")
+        assert size[0] >= width * 0.6 - 310 and 250 <= size[1] <= height
+        assert size[2] > 20_000, "the map area is blank"
+        page.page.wait_for_timeout(300)  # the old narrow layout kept growing
+        again = page.page.evaluate(
+            "document.querySelector('#ddkb-canvas').getBoundingClientRect().height")
+        assert again == size[1]
+        assert page.page.evaluate(MEASURE)["overlaps"] == []
+        for selector in ("#ddkb-search", "#ddkb-details .ddkb-card-title",
+                         "#ddkb-legend .ddkb-legend-toggle"):
+            target = page.page.locator(selector).first
+            target.scroll_into_view_if_needed()
+            box = target.bounding_box()
+            assert box and 0 <= box["x"] and box["x"] + box["width"] <= width + 1
+            assert 0 <= box["y"] and box["y"] + box["height"] <= height + 1
+        page.page.fill("#ddkb-search", "peace keeping")
+        page.page.press("#ddkb-search", "Enter")
+        assert page.page.evaluate("ddkbMap.network.getSelectedNodes()") == \
+            ["https://w3id.org/ddkb/peacekeeping"]
+        assert page.problems == []
+    finally:
+        page.close()
+
+
+def test_whole_kb_legend_fits_its_box_and_nothing_overflows_the_page(browser, readme_maps):
+    page = open_at(browser, readme_maps["whole-kb"], 1366, 768)
+    try:
+        sizes = page.page.evaluate("""() => {
+            const side = document.querySelector('#ddkb-side').getBoundingClientRect();
+            const box = document.querySelector('#ddkb-legend-box').getBoundingClientRect();
+            const list = document.querySelector('#ddkb-legend');
+            return {page: document.documentElement.scrollHeight, view: innerHeight,
+                    sideBottom: side.bottom, boxBottom: box.bottom,
+                    scrolls: list.scrollHeight > list.clientHeight,
+                    overflowY: getComputedStyle(list).overflowY};
+        }""")
+        assert sizes["page"] <= sizes["view"]
+        assert sizes["boxBottom"] <= sizes["sideBottom"] + 1
+        assert not sizes["scrolls"] or sizes["overflowY"] == "auto"
+        last = page.page.locator("#ddkb-legend li").last
+        last.scroll_into_view_if_needed()
+        assert last.is_visible()
+    finally:
+        page.close()
+
+
+def test_disclosure_shows_more_and_collapses_again(browser, readme_maps):
+    page = open_at(browser, readme_maps["quick-start"], 1366, 768)
+    try:
+        p = page.page
+        focus = "https://w3id.org/ddkb/defense-diplomacy"
+        assert len(p.evaluate("ddkbMap.visibleIds()")) == 25
+        hidden = p.evaluate("(id) => ddkbMap.hiddenChildren(id).length", focus)
+        assert hidden > 0
+        assert p.evaluate("(id) => ddkbMap.nodes.get(id).label", focus).endswith(
+            f"+{hidden} more")
+        assert "Showing 25 of 64 concepts" in p.text_content("#ddkb-disclose")
+        p.click("#ddkb-details .ddkb-expand")
+        assert len(p.evaluate("ddkbMap.visibleIds()")) == 25 + hidden
+        assert "+" not in p.evaluate("(id) => ddkbMap.nodes.get(id).label", focus)
+        # the concepts that appeared do not land on the ones already there
+        p.evaluate("() => new Promise(done => { ddkbMap.network.once('afterDrawing', done);"
+                   " ddkbMap.network.redraw(); })")
+        seen = p.evaluate(MEASURE)
+        assert seen["measured"] and seen["overlaps"] == []
+        child = p.evaluate("""(id) => ddkbMap.data.nodes.find(n => n.ddkb.parent === id &&
+                                                          !n.ddkb.shown).id""", focus)
+        p.evaluate("(id) => ddkbMap.openConcept(id, false)", child)
+        p.evaluate("(id) => ddkbMap.collapse(id)", focus)
+        assert p.evaluate("(id) => ddkbMap.isVisible(id)", child) is False
+        assert p.evaluate("(id) => ddkbMap.isVisible(id)", focus) is True
+        p.click("#ddkb-disclose .ddkb-show-all")
+        assert len(p.evaluate("ddkbMap.visibleIds()")) == 64
+        assert page.problems == []
+    finally:
+        page.close()
+
+
+def test_doubtful_relations_are_styled_from_status_iris_and_the_card_says_why(fresh):
+    p = fresh.page
+    styles = p.evaluate("""() => Object.fromEntries(ddkbMap.data.edges.map(e => {
+        const o = ddkbMap.network.body.edges[e.id].options;
+        return [ddkbMap.data.nodes.find(n => n.id === e.from).ddkb.name + ' ' + e.label,
+                [o.color.color, o.dashes, o.arrows.middle.enabled]];
+    }))""")
+    assert styles["Lagoon drill has risk"] == ["#d62728", [8, 5], True]
+    assert styles["lagoon trust contributes to"] == ["#e07b00", [2, 5], True]
+    # labelled "contradicted" but not ddkb's status IRI: a plain arrow
+    assert styles["lagoon liaison office mitigates"] == ["#8795a1", False, False]
+    assert styles["Lagoon drill fosters"] == ["#8795a1", False, False]
+    edge = p.evaluate("""() => ddkbMap.data.edges.find(e => e.label === 'has risk').id""")
+    p.evaluate("(id) => ddkbMap.openRelation(id, true)", edge)
+    card = p.text_content("#ddkb-details")
+    assert "Contradicted by the fact-check" in card
+    assert "Fact-check status: contradicted" in card
+    assert "Correction: Navy records show the drill lowered the risk of escalation." in card
+    assert "Evidence: Lagoon navy incident logs, 2019-2024." in card
+    legend = " ".join(p.locator("#ddkb-legend li").all_text_contents())
+    assert "relation not supported or contradicted" in legend and "partly supported" in legend
+    # a doubtful concept keeps its marks when selected (halo + warning sign in the label)
+    claimed = p.evaluate("""(id) => { ddkbMap.openConcept(id, false);
+        const n = ddkbMap.network.body.nodes[id];
+        return [n.options.shadow.enabled, n.options.shadow.color, ddkbMap.nodes.get(id).label,
+                ddkbMap.network.getSelectedNodes()]; }""", EX + "claimed")
+    assert claimed[3] == [EX + "claimed"]
+    assert claimed[0] is True and claimed[1] == "#d62728" and claimed[2].startswith("⚠ ")
+
+
+def test_legend_entry_hides_and_shows_its_class(fresh):
+    p = fresh.page
+    risk = p.locator("#ddkb-legend .ddkb-legend-toggle[data-cls='Risk']")
+    assert risk.get_attribute("aria-pressed") == "true"
+    risk.click()
+    assert risk.get_attribute("aria-pressed") == "false"
+    assert p.evaluate(f"ddkbMap.nodes.get('{EX}escalation').hidden") is True
+    hidden_edges = p.evaluate(f"""ddkbMap.edges.get().filter(e => e.to === '{EX}escalation')
+                                  .map(e => e.hidden)""")
+    assert hidden_edges == [True, True]
+    assert p.evaluate(f"ddkbMap.nodes.get('{EX}trust').hidden") is False
+    risk.click()
+    assert p.evaluate(f"ddkbMap.nodes.get('{EX}escalation').hidden") is False
+
+
+def test_search_ranks_like_ddkb_show(browser, kb, readme_maps):
+    from ddkb.lookup import ConceptIndex, normalise
+
+    page = open_at(browser, readme_maps["whole-kb"], 1366, 768)
+    try:
+        p = page.page
+        first = p.evaluate("(q) => ddkbMap.findMatches(q)[0]", "defence diplomacy")
+        assert first == "https://w3id.org/ddkb/defense-diplomacy"
+        assert len(p.evaluate("(q) => ddkbMap.findMatches(q)", "defence diplomacy")) > 1
+        index = ConceptIndex.from_kb(kb)
+        for query in ("peace keeping", "Defence Diplomacy", "soft-power", "confidence building "
+                      "measure", "military exercises"):
+            found = p.evaluate("(q) => ddkbMap.findMatches(q)[0]", query)
+            assert found == index.resolve(query), query
+        # the page's normaliser is ddkb.lookup.normalise, label for label
+        labels = sorted({row[1] for row in kb.label_rows()})
+        assert len(labels) > 500
+        mismatched = p.evaluate("(ls) => ls.map(l => ddkbMap.normalise(l))", labels)
+        assert [lab for lab, js in zip(labels, mismatched, strict=True)
+                if js != normalise(lab)] == []
+    finally:
+        page.close()
+
+
+def test_keyboard_reaches_every_concept_and_relation(fresh):
+    p = fresh.page
+    p.focus("#ddkb-canvas")
+    visited = set()
+    for _ in range(7):
+        p.keyboard.press("ArrowRight")
+        visited.update(p.evaluate("ddkbMap.network.getSelectedNodes()"))
+    assert visited == set(p.evaluate("ddkbMap.visibleIds()")) and len(visited) == 7
+    p.keyboard.press("ArrowLeft")
+    p.evaluate(f"ddkbMap.network.selectNodes(['{EX}drill'])")
+    p.keyboard.press("Enter")
+    assert p.evaluate("document.activeElement.className") == "ddkb-card-title"
+    assert "Lagoon drill" in p.evaluate("document.activeElement.textContent")
+    relations = p.locator("#ddkb-details .ddkb-relations button").all_text_contents()
+    assert len(relations) == 5 and "⚠ → has risk → lagoon escalation" in relations
+    # Tab on to the relation and open its card with Enter
+    for _ in range(10):
+        p.keyboard.press("Tab")
+        if "has risk" in (p.evaluate("document.activeElement.textContent") or ""):
+            break
+    p.keyboard.press("Enter")
+    assert "Lagoon drill → has risk → lagoon escalation" in p.text_content("#ddkb-details")
+    p.keyboard.press("Tab")
+    p.keyboard.press("Tab")
+    p.keyboard.press("Enter")  # "Go to lagoon escalation"
+    assert p.evaluate("ddkbMap.network.getSelectedNodes()") == [EX + "escalation"]
+    assert fresh.problems == []
+
+
+def test_relation_tooltip_disappears_when_the_pointer_leaves_the_map(fresh):
+    p = fresh.page
+    edge_id = p.evaluate("() => ddkbMap.data.edges.find(e => e.label === 'has risk').id")
+    x, y = p.evaluate("""(id) => {
+        const net = window.ddkbMap.network;
+        const pt = net.canvasToDOM(net.body.edges[id].edgeType.getPoint(0.5));
+        const box = document.querySelector('#ddkb-canvas canvas').getBoundingClientRect();
+        return [box.left + pt.x, box.top + pt.y];
+    }""", edge_id)
+    p.mouse.move(x + 20, y + 20)
+    p.mouse.move(x, y, steps=5)
+    p.wait_for_selector("#ddkb-tooltip:not([hidden])", timeout=10_000)
+    p.mouse.move(5, 5)  # in one jump onto the page header: the canvas sees no move
+    p.wait_for_selector("#ddkb-tooltip[hidden]", state="attached", timeout=5_000)
+    assert p.evaluate("document.querySelector('#ddkb-tooltip').hidden") is True

@@ -5,7 +5,7 @@ Interfaces (wired into the application by ``ddkb.web.app.create_app``):
 * :class:`SecurityHeadersMiddleware` -- pure ASGI middleware that adds to every
   HTTP response a Content-Security-Policy allowing no outside origin
   (:func:`content_security_policy`: ``'self'`` only, plus the hashes of the
-  concept map's two inline scripts), ``X-Content-Type-Options: nosniff``,
+  concept map's inline scripts), ``X-Content-Type-Options: nosniff``,
   ``Referrer-Policy: no-referrer``, ``X-Frame-Options: SAMEORIGIN`` (and
   ``frame-ancestors 'self'`` in the CSP) and ``Cross-Origin-Opener-Policy``.
   A header the application set itself is kept.
@@ -52,18 +52,16 @@ RETRY_AFTER_SECONDS = 5
 def content_security_policy(extra_script_sources: tuple[str, ...] = ()) -> str:
     """The site's CSP: everything from ``'self'`` only; nothing from any other origin.
 
-    Scripts: files from the site itself plus the two inline scripts of ddkb's
-    concept map (by their sha256 hashes, :func:`ddkb.conceptmap._script_hash`),
+    Scripts: files from the site itself plus the inline scripts of ddkb's
+    concept map (by their sha256 hashes, :func:`ddkb.conceptmap.inline_script_sources`),
     so a concept page may embed a map; no ``'unsafe-inline'`` or ``'unsafe-eval'``
     for scripts. Styles allow ``'unsafe-inline'`` (the map inlines its CSS and
     the query editor's CodeMirror sets style attributes); images and fonts may
     be ``data:`` URLs. ``frame-ancestors 'self'``: no other site may frame a page.
     """
-    from ddkb.conceptmap import _script_hash
+    from ddkb.conceptmap import inline_script_sources
 
-    scripts = " ".join(("'self'", *(_script_hash(n) for n in ("vis-network.min.js",
-                                                              "conceptmap.js")),
-                        *extra_script_sources))
+    scripts = " ".join(("'self'", *inline_script_sources(), *extra_script_sources))
     return ("default-src 'self'; "
             f"script-src {scripts}; "
             "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
