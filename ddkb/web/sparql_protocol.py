@@ -123,27 +123,17 @@ class ProtocolError(Exception):
 def parse_accept(header: str | None) -> list[tuple[str, float]]:
     """``Accept`` as (media range, q) pairs, in the header's order; no header is ``*/*``.
 
+    The pairs are read by :func:`ddkb.web.conneg.parse_accept` (one parser for the
+    whole server, with its length cap).
+
     >>> parse_accept("text/csv;q=0.5, application/sparql-results+json")
     [('text/csv', 0.5), ('application/sparql-results+json', 1.0)]
     """
+    from ddkb.web.conneg import parse_accept as parse_ranges
+
     if not header or not header.strip():
         return [("*/*", 1.0)]
-    ranges = []
-    for part in header.split(","):
-        fields = [f.strip() for f in part.split(";")]
-        media = fields[0].lower()
-        if not media:
-            continue
-        q = 1.0
-        for param in fields[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = min(max(float(value), 0.0), 1.0)
-                except ValueError:
-                    q = 0.0
-        ranges.append((media, q))
-    return ranges
+    return parse_ranges(header)
 
 
 def quality(media_type: str, ranges: list[tuple[str, float]]) -> tuple[float, int]:
