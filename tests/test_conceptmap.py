@@ -357,9 +357,9 @@ def test_layout_leaves_no_two_concept_boxes_overlapping(kb, layout):
 
     G = select_graph(kb, focus="defense diplomacy", depth=1)
     positions, order, _parent, shown = map_layout(G, layout=layout)
-    assert len(positions) == G.number_of_nodes() == 64 and len(shown) == 25
+    assert len(positions) == G.number_of_nodes() > 60 and len(shown) == 25
     pos, half, offset = _boxes(G, positions, order)
-    assert overlapping_pairs(pos, half, offset) == 0  # all 64, the hidden ones too
+    assert overlapping_pairs(pos, half, offset) == 0  # all of them, the hidden ones too
 
 
 def test_remove_overlaps_pushes_boxes_apart_and_keeps_fixed_ones():
