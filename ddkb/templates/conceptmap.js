@@ -414,6 +414,15 @@
       network.setOptions({ physics: { enabled: false } });
     });
   }
+  // until the reader zooms or drags, a change of the map's size (the page finishing its
+  // layout, a toolbar wrapping, a rotated phone) re-applies the opening view: vis-network
+  // would otherwise scale the drawing with the width, below the readable size
+  var viewTouched = false;
+  network.on("zoom", function () { viewTouched = true; });
+  network.on("dragStart", function () { viewTouched = true; });
+  network.on("resize", function () {
+    if (state.ready && !viewTouched) { window.setTimeout(openingView, 0); }
+  });
   network.on("afterDrawing", function () {
     if (state.drawnMs !== null || (data.physics && state.stabilizedMs === null)) { return; }
     state.drawnMs = performance.now();  // the settled map is on screen
