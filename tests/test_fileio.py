@@ -367,6 +367,16 @@ sys.addaudithook(_pause)
 '''
 
 
+def _default_signal_actions() -> None:
+    """In the child: SIGTERM and SIGHUP as a terminal would deliver them.
+
+    A suite started under ``nohup`` (or by a service manager) passes SIGHUP on as
+    ignored, and ddkb rightly keeps ignoring it; the test is about the default.
+    """
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_during_the_write_leaves_no_temp_file(tmp_path, signum):
     """A real ``ddkb export -o out.ttl`` is signalled while its temporary file exists."""
@@ -378,7 +388,8 @@ def test_a_signal_during_the_write_leaves_no_temp_file(tmp_path, signum):
     (work / "out.ttl").write_text("previous export\n")
     env = {**os.environ, "PYTHONPATH": str(hook), "DDKB_TEST_SYNC_DIR": str(hook)}
     proc = subprocess.Popen([ddkb_command(), "export", "-o", "out.ttl"], cwd=work, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_default_signal_actions)
     try:
         deadline = time.monotonic() + 120
         while not (hook / "ready").exists():
