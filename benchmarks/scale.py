@@ -14,6 +14,7 @@ run so that machine noise spreads evenly. Anchors measured in the same run:
 
     python benchmarks/scale.py --sizes 100000 1000000 2000000 --repeat 3
     python benchmarks/scale.py --sizes 100000 --repeat 1      # a quick look
+    python benchmarks/scale.py --sizes 211000 --infer          # --infer owlrl, cold and warm
 
 Prints a Markdown table (the README's "Scale" section) and writes JSON to
 benchmarks/results/scale-<date>.json.
@@ -116,9 +117,12 @@ g = rdflib.Graph(); g.parse({str(data)!r}, format="nt"); print(list(g.query({COU
     return [sys.executable, "-c", code]
 
 
-def commands(data: Path) -> dict[str, list[str]]:
+def commands(data: Path, infer: bool = False) -> dict[str, list[str]]:
     exe = ddkb_exe()
     base = [exe, "--data", str(data)]
+    if infer:  # the OWL RL target: bundled KB + --data, first use and cached
+        return {"query --infer owlrl": [exe, "--infer", "owlrl", "--data", str(data), "query",
+                                        COUNT]}
     return {
         "query": [*base, "query", COUNT],
         "show": [*base, "show", "CBM"],
@@ -129,15 +133,15 @@ def commands(data: Path) -> dict[str, list[str]]:
     }
 
 
-def run_size(size: int, repeat: int, work: Path) -> list[dict]:
+def run_size(size: int, repeat: int, work: Path, infer: bool = False) -> list[dict]:
     data = work / f"syn-{size}.nt"
     generate(data, size)
     cache = work / f"cache-{size}"
     env = {**os.environ, "DDKB_CACHE_DIR": str(cache)}
     rows: list[dict] = []
-    cmds = commands(data)
-    anchors = ["ox-memory", "ox-bulk-load", "ox-read-only"] + (["rdflib"] if size <= 100000
-                                                                 else [])
+    cmds = commands(data, infer)
+    anchors = [] if infer else ["ox-memory", "ox-bulk-load", "ox-read-only"] + (
+        ["rdflib"] if size <= 100000 else [])
     samples: dict[str, list[tuple[float, float]]] = {}
     for _ in range(repeat):
         for name, cmd in cmds.items():  # cold: the store is built first; then warm
@@ -159,10 +163,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100000, 1000000, 2000000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--infer", action="store_true",
+                        help="time only `ddkb --infer owlrl ... query`, cold and warm")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ddkb-scale-"))
     try:
-        rows = [row for size in args.sizes for row in run_size(size, args.repeat, work)]
+        rows = [row for size in args.sizes
+                for row in run_size(size, args.repeat, work, args.infer)]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -175,8 +182,8 @@ def main() -> None:
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     stamp = time.strftime("%Y-%m-%d")
-    (out / f"scale-{stamp}.json").write_text(json.dumps({"machine": machine, "rows": rows},
-                                                         indent=1))
+    name = f"scale{'-infer' if args.infer else ''}-{stamp}.json"
+    (out / name).write_text(json.dumps({"machine": machine, "rows": rows}, indent=1))
 
 
 if __name__ == "__main__":
