@@ -540,7 +540,10 @@ class KnowledgeBase:
         return g
 
 
-_VARIABLE_NAME = re.compile(r"^[A-Za-z_0-9\u00b7\u00c0-\uffff][\w\u00b7\u00c0-\uffff]*$")
+#: SPARQL's VARNAME, roughly: ASCII letters, digits, _ and non-ASCII letters (no surrogates,
+#: which no query text can hold: a name with one could not even be sent to the engine).
+_NAME_CHARS = "\u00b7\u00c0-\ud7ff\ue000-\uffff"
+_VARIABLE_NAME = re.compile(rf"^[A-Za-z_0-9{_NAME_CHARS}][\w{_NAME_CHARS}]*$")
 
 
 def _check_text(text: str, what: str) -> None:

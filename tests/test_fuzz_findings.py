@@ -23,6 +23,9 @@ def _one_line_error(result) -> str:
     (["query", "SELECT ?c WHERE { ?c a owl:Class } LIMIT 1", "-p", "my var=x"],
      "Error: -p my var=...: a parameter name is a SPARQL variable name without '?' "
      "(letters, digits and _), e.g. -p actor=NATO"),
+    (["query", "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", "-p", "\udcd9on=4"],  # a surrogate
+     "Error: -p \\udcd9on=...: a parameter name is a SPARQL variable name without '?' "
+     "(letters, digits and _), e.g. -p actor=NATO"),
     (["query", "-n", "case-studies", "-p", "a\rb=x"],
      "Error: named query 'case-studies' has no parameter 'a\\x0db' (parameters: case)"),
 ])
