@@ -132,10 +132,8 @@ def _imports_of(path: Path, content: bytes, fmt: ox.RdfFormat) -> list[str]:
                     return found
         except (OSError, ValueError):
             pass
-    if not could_import(content):
-        return []
-    found = _parse_imports(path, content, fmt)
-    if memo is not None:
+    found = _parse_imports(path, content, fmt) if could_import(content) else []
+    if memo is not None:  # remembered either way: even the byte search reads the whole file
         _remember(memo, json.dumps(found))
     return found
 

@@ -277,3 +277,17 @@ def test_could_import_is_false_only_for_files_without_any_spelling_of_imports():
     assert not usergraphs.could_import(b'<http://e.org/a> <http://e.org/p> "x" .\n')
     for text in (b"owl:imports", b"owl#imp", b"\\u0069", b"&#105;", "imports".encode("utf-16")):
         assert usergraphs.could_import(b"<a> <b> <c> . " + text)
+
+
+def test_a_file_without_imports_is_not_searched_again(tmp_path, monkeypatch):
+    """The byte search reads the whole file too: its answer is remembered like a parse's."""
+    monkeypatch.setenv("DDKB_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "plain.ttl"
+    data.write_text('<http://example.org/a> <http://example.org/p> "x" .\n')
+    searched = []
+    real = usergraphs.could_import
+    monkeypatch.setattr(usergraphs, "could_import",
+                        lambda content: searched.append(1) or real(content))
+    assert usergraphs.resolve_imports([data]) == [data]
+    assert usergraphs.resolve_imports([data]) == [data]
+    assert searched == [1]
