@@ -143,3 +143,19 @@ def fixtures_dir() -> Path:
 
 # Real SPARQL servers (Oxigraph server, Virtuoso 7) started on free loopback ports.
 from servers import oxigraph_kb, oxigraph_server, virtuoso_kb, virtuoso_server  # noqa: E402, F401
+
+#: Headless Chromium without its own network traffic (updates, sync, first-run pages).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium (Debian package ``chromium``) shared by one test module."""
+    executable = require_program("chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import require_program
 
 import ddkb
 from ddkb.conceptmap import ConceptMap, write_map
@@ -19,20 +18,7 @@ pytestmark = pytest.mark.browser
 
 FIXTURE = Path(__file__).parent / "fixtures" / "conceptmap" / "lagoon.ttl"
 EX = "https://example.org/mapfix/"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 READY = "() => window.ddkbMap && window.ddkbMap.state.ready"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = require_program("chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")

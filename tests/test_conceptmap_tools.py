@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import require_program
 
 import ddkb
 from ddkb.conceptmap import ConceptMap, write_map
@@ -29,8 +28,6 @@ pytestmark = pytest.mark.browser
 FIXTURE = Path(__file__).parent / "fixtures" / "conceptmap" / "lagoon.ttl"
 EX = "https://example.org/mapfix/"
 DDKB = "https://w3id.org/ddkb/"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 TOOLS_READY = "() => document.body.getAttribute('data-ddkb-tools-ready') === 'true'"
 HOSTILE_LABEL = ("<script>window.pwned = true</script><img src=x "
                  "onerror=\"window.pwned = 1\"> lagoon & \"friends\"")
@@ -50,17 +47,6 @@ def ddkb_command() -> list[str]:
 def run_ddkb(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([*ddkb_command(), *args], cwd=cwd, capture_output=True, text=True,
                           timeout=300, check=False)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = require_program("chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")
