@@ -610,22 +610,21 @@ def find_long_literal(store: ox.Store, limit: int) -> str | None:
     return rows[0]["o"].value if rows else None
 
 
-def check_literal_sizes(store: ox.Store, inputs: Iterable[tuple[Path, bytes, ox.RdfFormat]],
-                        limit: int) -> None:
+def check_literal_sizes(store: ox.Store, inputs: Iterable[Any], limit: int) -> None:
     """Refuse a loaded literal longer than ``limit`` characters, naming its file and line.
 
-    ``inputs`` are the (path, content, format) of the files in ``store``. The
-    store is scanned (in the engine) only when :func:`may_hold_long_literal`
-    says some file could hold such a literal: ordinary files cost nothing.
+    ``inputs`` are the files in ``store``, each with ``path``, ``content``
+    and ``may_hold_long_literal(limit)`` (:class:`ddkb.inputfile.InputFile`).
+    The store is scanned (in the engine) only when some file could hold such
+    a literal (:func:`may_hold_long_literal`): ordinary files cost nothing.
     """
-    big = [(path, content) for path, content, fmt in inputs
-           if may_hold_long_literal(content, fmt, limit)]
+    big = [item for item in inputs if item.may_hold_long_literal(limit)]
     value = find_long_literal(store, limit) if big else None
     if value is None:
         return
     needle = value[:200].encode("utf-8")
-    path, where = next(((p, _line_hint(c, needle)) for p, c in big if needle in c),
-                       (big[0][0], ""))
+    path, where = next(((i.path, _line_hint(i.content, needle)) for i in big
+                        if needle in i.content), (big[0].path, ""))
     raise RefusedError(
         f"{path}{where}: a literal of {len(value):,} characters is longer than the literal "
         f"size limit of {human_size(limit)}; raise it with --max-literal-size if you trust "

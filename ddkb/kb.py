@@ -26,6 +26,7 @@ import pyoxigraph as ox
 from . import cache, paths
 from .errors import DataFileError, DdkbError, InputError
 from .formats import RDF_NAMES, RDF_SYNTAXES, rdf_format, rdf_format_for_path
+from .inputfile import InputFile
 from .inputs import (
     DEFAULT_MAX_INPUT_SIZE,
     DEFAULT_MAX_JSONLD_DEPTH,
@@ -34,7 +35,6 @@ from .inputs import (
     check_literal_sizes,
     memory_error,
     parse_size,
-    read_rdf,
 )
 from .namespaces import GRAPH, INFERRED_GRAPH, PREFIXES, XSD
 
@@ -650,26 +650,16 @@ def _label_map(kb: KnowledgeBase) -> dict[str, str]:
 
 
 # -- loading -------------------------------------------------------------------
-@dataclass
-class _Input:
-    path: Path
-    graph: str
-    fmt: ox.RdfFormat
-    bundled: bool
-    content: bytes
-
-
 def _read_input(path: Path, graph: str, fmt: ox.RdfFormat, bundled: bool,
-                limits: Limits | None = None) -> _Input:
-    """Read one input file: a bundled one as it is, a user's through :mod:`ddkb.inputs`.
+                limits: Limits | None = None, memo: bool = True) -> InputFile:
+    """One input file for the named graph ``graph``, read on first need (see ddkb.inputfile).
 
     A user's file is read exactly once (a FIFO works), bounded by
     ``limits.max_input_size``, and checked for ``fmt`` (XML entities, JSON-LD
-    depth) before any parser sees it.
+    depth) before any parser sees it; an unchanged file whose digest is
+    remembered (``memo``) is not read at all unless its store must be built.
     """
-    if bundled:
-        return _Input(path, graph, fmt, bundled, path.read_bytes())
-    return _Input(path, graph, fmt, bundled, read_rdf(path, fmt, limits))
+    return InputFile(path, fmt, limits, bundled=bundled, graph=graph, memo=memo and not bundled)
 
 
 def _format_for(path: Path, data_format: str | None) -> ox.RdfFormat:
@@ -725,7 +715,7 @@ def _xml_error_position(content: bytes) -> str:
     return ""
 
 
-def _parse_into(store: ox.Store, item: _Input, report: Any = None) -> None:
+def _parse_into(store: ox.Store, item: InputFile, report: Any = None) -> None:
     """Bulk-load one input into its named graph; ``report(n)`` hears of every n bytes read."""
     source: Any = item.content
     if report is not None:
@@ -748,11 +738,14 @@ def _parse_into(store: ox.Store, item: _Input, report: Any = None) -> None:
 
 def _collect_inputs(data: list[str | Path] | tuple, data_format: str | None,
                     allow_network: bool, limits: Limits | None = None,
-                    missing: list[tuple[Path, str]] | None = None) -> list[_Input]:
+                    missing: list[tuple[Path, str]] | None = None,
+                    memo: bool = True) -> list[InputFile]:
     """The bundled files, the user's ``data`` files and the files they import, each read once.
 
-    The user's files are read (and checked) first; ``owl:imports`` are then
-    looked for in the content already read, so that a pipe is not read twice.
+    Each file is read (and checked) at most once, when first needed
+    (:class:`ddkb.inputfile.InputFile`): ``owl:imports`` are looked for in the
+    content already read, so that a pipe is not read twice, and a warm run
+    reads no unchanged file whose digest is remembered.
     An import with no local copy is refused, or added to ``missing`` as
     ``(importing file, IRI)`` and left out when that list is given (see
     :func:`ddkb.usergraphs.resolve_imports`). This runs on every load, warm
@@ -764,16 +757,16 @@ def _collect_inputs(data: list[str | Path] | tuple, data_format: str | None,
     inputs = [_read_input(p, paths.graph_name_for(p), FORMATS_BY_SUFFIX[p.suffix], True)
               for p in paths.bundled_rdf_files()]
     given = [Path(item) for item in data]
-    read: dict[Path, _Input] = {}
+    read: dict[Path, InputFile] = {}
 
-    def read_once(path: Path) -> tuple[bytes, ox.RdfFormat]:
+    def read_once(path: Path) -> InputFile:
         key = path.resolve()
         if key not in read:
             if not os.path.lexists(path):  # before the format: "no such file" says more
                 raise DataFileError(f"{path}: no such file")
             fmt = _format_for(path, data_format if path in given else None)
-            read[key] = _read_input(path, key.as_uri(), fmt, False, limits)
-        return read[key].content, read[key].fmt
+            read[key] = _read_input(path, key.as_uri(), fmt, False, limits, memo)
+        return read[key]
 
     for path in given:
         read_once(path)
@@ -821,8 +814,6 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
     broken file, RefusedError for a file past a limit and InputError for a
     bad option value.
     """
-    import hashlib
-
     from . import store as stores
     from .store import ByteProgress
     from .usergraphs import missing_import_warning
@@ -840,39 +831,37 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
     limits = Limits(parse_size(max_input_size, "--max-input-size"),
                     parse_size(max_literal_size, "--max-literal-size"),
                     max_jsonld_depth, bool(allow_entities))
-    missing: list[tuple[Path, str]] | None = None if strict_imports else []
-    inputs = _collect_inputs(data, data_format, allow_network, limits, missing)
-    import_warnings = [missing_import_warning(path, iri) for path, iri in missing or ()]
-    files = [SourceFile(i.path, i.graph, i.bundled) for i in inputs]
-    sizes = [(i.path, i.content, i.fmt) for i in inputs]
-    user_graphs = [f.graph for f in files if not f.bundled]
     warnings: list[str] = []
-
-    def build(store: ox.Store, folder: Path | None) -> dict[str, Any]:
-        bar = ByteProgress(sum(len(i.content) for i in inputs), progress)
-        for item in inputs:
-            _parse_into(store, item, bar)
-        check_literal_sizes(store, sizes, limits.max_literal_size)
-        if infer is not None:
-            bar.stage(f"inferring ({infer})")
-            _add_inferred(store, infer)
-        return {"warnings": _conflict_warnings(store, user_graphs)}
-
     if use_cache:
         problem = cache.folder_problem()
         if problem:
             warnings.append(problem)
             use_cache = False
+    missing: list[tuple[Path, str]] | None = None if strict_imports else []
+    inputs = _collect_inputs(data, data_format, allow_network, limits, missing, memo=use_cache)
+    import_warnings = [missing_import_warning(path, iri) for path, iri in missing or ()]
+    files = [SourceFile(i.path, i.graph, i.bundled) for i in inputs]
+    user_graphs = [f.graph for f in files if not f.bundled]
+
+    def build(store: ox.Store, folder: Path | None) -> dict[str, Any]:
+        bar = ByteProgress(sum(i.size for i in inputs), progress)
+        for item in inputs:
+            _parse_into(store, item, bar)
+        check_literal_sizes(store, inputs, limits.max_literal_size)
+        if infer is not None:
+            bar.stage(f"inferring ({infer})")
+            _add_inferred(store, infer)
+        return {"warnings": _conflict_warnings(store, user_graphs)}
+
     if not use_cache:
         memory = ox.Store()
         meta = build(memory, None)
         kb = KnowledgeBase(memory, files, infer, import_warnings + warnings + meta["warnings"])
     else:
-        key = stores.content_key(((i.graph, i.fmt.name, hashlib.sha256(i.content).hexdigest())
-                                  for i in inputs), infer)
+        key = stores.content_key(((i.graph, i.fmt.name, i.digest) for i in inputs), infer)
         engine, meta, cached = stores.open_cached_store(key, build)
         if cached:  # built under other limits, perhaps: the literal limit holds all the same
-            check_literal_sizes(engine.store, sizes, limits.max_literal_size)
+            check_literal_sizes(engine.store, inputs, limits.max_literal_size)
         kb = KnowledgeBase(engine, files, infer, import_warnings + (meta.get("warnings") or []),
                            from_cache=cached, index_on_demand=engine.folder is not None,
                            progress=progress)

@@ -28,20 +28,20 @@ from urllib.parse import unquote, urljoin, urlparse
 
 from . import paths
 from .errors import DataFileError, RefusedError
+from .inputfile import InputFile
 from .inputs import (
     Limits,
     entity_declarations,
     memory_error,
     read_bytes,
     read_capped,
-    read_rdf,
 )
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
 
-#: Reads one file for :func:`resolve_imports`: its checked content and format, or None.
-Reader = Callable[[Path], "tuple[bytes, ox.RdfFormat] | None"]
+#: Opens one file for :func:`resolve_imports` (its content, format and digest), or None.
+Reader = Callable[[Path], "InputFile | None"]
 
 OWL_IMPORTS = "http://www.w3.org/2002/07/owl#imports"
 CATALOG_NAME = "catalog-v001.xml"
@@ -111,18 +111,20 @@ def read_catalog(path: str | Path, limits: Limits | None = None) -> dict[str, Pa
 
 # -- imports ---------------------------------------------------------------------------
 
-def _imports_of(path: Path, content: bytes, fmt: ox.RdfFormat) -> list[str]:
-    """The IRIs that ``content`` ``owl:imports`` (parsed with pyoxigraph: nothing is fetched).
+def _imports_of(path: Path, source: InputFile) -> list[str]:
+    """The IRIs that ``source`` ``owl:imports`` (parsed with pyoxigraph: nothing is fetched).
 
     Finding them means parsing the whole file (seconds for millions of
     triples), so the answer is remembered in the cache folder, keyed by the
     content's sha256, the format and the file's location (relative import IRIs
-    resolve against it): a file seen before is not parsed again.
+    resolve against it): a file seen before is not parsed again, and an
+    unchanged file whose digest is remembered is not even read.
     """
     import json
 
+    fmt = source.fmt
     memo = _imports_memo(hashlib.sha256(
-        f"{path.resolve().as_uri()}\n{fmt}\n".encode() + hashlib.sha256(content).digest()
+        f"{path.resolve().as_uri()}\n{fmt}\n".encode() + bytes.fromhex(source.digest)
     ).hexdigest())
     if memo is not None:
         try:
@@ -132,6 +134,7 @@ def _imports_of(path: Path, content: bytes, fmt: ox.RdfFormat) -> list[str]:
                     return found
         except (OSError, ValueError):
             pass
+    content = source.content
     found = _parse_imports(path, content, fmt) if could_import(content) else []
     if memo is not None:  # remembered either way: even the byte search reads the whole file
         _remember(memo, json.dumps(found))
@@ -206,9 +209,9 @@ def _read_by_suffix(limits: Limits) -> Reader:
     """A reader that takes a file's format from its extension (None: not an RDF file)."""
     from .formats import rdf_format_for_path
 
-    def read(path: Path) -> tuple[bytes, ox.RdfFormat] | None:
+    def read(path: Path) -> InputFile | None:
         syntax = rdf_format_for_path(path)
-        return None if syntax is None else (read_rdf(path, syntax.engine, limits), syntax.engine)
+        return None if syntax is None else InputFile(path, syntax.engine, limits)
 
     return read
 
@@ -267,10 +270,10 @@ def resolve_imports(paths: list[str | Path], allow_network: bool = False, *,
     ``allow_network``, the document is fetched with urllib into the ddkb cache
     and loaded from there.
 
-    ``read(path)`` gives a file's checked content and format (None: not RDF);
-    the loader passes one that remembers what it read, so that every file
-    (a FIFO too) is read exactly once. By default files are read through
-    :func:`ddkb.inputs.read_rdf` with ``limits``, their format from their
+    ``read(path)`` gives the file as an :class:`~ddkb.inputfile.InputFile`
+    (None: not RDF); the loader passes one that remembers what it opened, so
+    that every file (a FIFO too) is read exactly once. By default files are
+    read through :func:`ddkb.inputs.read_rdf` with ``limits``, their format from their
     extension.
 
     >>> resolve_imports([])
@@ -298,7 +301,7 @@ def resolve_imports(paths: list[str | Path], allow_network: bool = False, *,
         got = read(path)
         if got is None:
             continue
-        for iri in _imports_of(path, *got):
+        for iri in _imports_of(path, got):
             if iri in done_iris or DDKB_ONTOLOGY_IRIS.match(iri):
                 continue
             done_iris.add(iri)

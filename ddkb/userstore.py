@@ -23,7 +23,6 @@ loaded; readers refuse such a store, and the next load replaces that graph.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -110,10 +109,6 @@ def open_store(folder: str | Path) -> tuple[EmbeddedEngine, dict[str, Any]]:
     return EmbeddedEngine(store, folder / "oxigraph", lock), manifest
 
 
-def _sha256(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
-
-
 def load_files(folder: str | Path, data: list[str | Path], *, data_format: str | None = None,
                allow_network: bool = False, infer: str | None = None,
                progress: Callable[[int, int | None, str], None] | None = None,
@@ -149,10 +144,10 @@ def load_files(folder: str | Path, data: list[str | Path], *, data_format: str |
             raise StoreError(f"{folder}: cannot open the store for writing: "
                              f"{' '.join(str(err).split())}") from None
         graphs: dict[str, Any] = manifest.setdefault("graphs", {})
-        digests = {i.graph: _sha256(i.content) for i in inputs}
+        digests = {i.graph: i.digest for i in inputs}
         todo = [i for i in inputs if graphs.get(i.graph, {}).get("sha256") != digests[i.graph]
                 or manifest.get("loading") == i.graph]
-        bar = ByteProgress(sum(len(i.content) for i in todo), progress)
+        bar = ByteProgress(sum(i.size for i in todo), progress)
         for item in todo:
             manifest["loading"] = item.graph
             _write_manifest(folder, manifest)
