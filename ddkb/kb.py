@@ -716,7 +716,13 @@ def _xml_error_position(content: bytes) -> str:
 
 
 def _parse_into(store: ox.Store, item: InputFile, report: Any = None) -> None:
-    """Bulk-load one input into its named graph; ``report(n)`` hears of every n bytes read."""
+    """Bulk-load one input into its named graph; ``report(n)`` hears of every n bytes read.
+
+    The bytes always go through a reader, with or without a listener: the
+    parser reads a single term of at most 16 MiB from a stream but any length
+    from one buffer, and the limit must not depend on whether stderr is a
+    terminal.
+    """
     source: Any = item.content
     if report is not None:
         import io

@@ -122,6 +122,8 @@ def _imports_of(path: Path, source: InputFile) -> list[str]:
     """
     import json
 
+    import pyoxigraph as ox
+
     fmt = source.fmt
     memo = _imports_memo(hashlib.sha256(
         f"{path.resolve().as_uri()}\n{fmt}\n".encode() + bytes.fromhex(source.digest)
@@ -135,13 +137,14 @@ def _imports_of(path: Path, source: InputFile) -> list[str]:
         except (OSError, ValueError):
             pass
     content = source.content
-    found = _parse_imports(path, content, fmt) if could_import(content) else []
+    line_based = fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)
+    found = _parse_imports(path, content, fmt) if could_import(content, line_based) else []
     if memo is not None:  # remembered either way: even the byte search reads the whole file
         _remember(memo, json.dumps(found))
     return found
 
 
-def could_import(content: bytes) -> bool:
+def could_import(content: bytes, full_iris_only: bool = False) -> bool:
     """False when ``content`` certainly has no ``owl:imports`` (a byte search, not a parse).
 
     Whatever the syntax, the predicate's IRI is spelled out in the file:
@@ -151,9 +154,14 @@ def could_import(content: bytes) -> bool:
     ``orts``). Escapes can hide both (``\\u0069``, ``\\#``, ``&#105;``), so a
     file with any backslash or character reference is parsed too, and so is
     UTF-16 (NUL bytes), where the letters are not one run of bytes. Parsing
-    a few million triples takes seconds; this search takes milliseconds.
+    a few million triples takes seconds; this search takes a fraction of one
+    (the rare single bytes are looked for first). ``full_iris_only``
+    (N-Triples, N-Quads: no prefixes, no XML) leaves out the prefix and
+    character-reference spellings, each a search of the whole file.
     """
-    return any(mark in content for mark in (b"imports", b"#i", b"\\", b"&#", b"\x00"))
+    marks = (b"\\", b"\x00", b"imports") if full_iris_only else \
+        (b"\\", b"\x00", b"&#", b"imports", b"#i")
+    return any(mark in content for mark in marks)
 
 
 def _imports_memo(key: str) -> Path | None:

@@ -277,6 +277,21 @@ def test_could_import_is_false_only_for_files_without_any_spelling_of_imports():
     assert not usergraphs.could_import(b'<http://e.org/a> <http://e.org/p> "x" .\n')
     for text in (b"owl:imports", b"owl#imp", b"\\u0069", b"&#105;", "imports".encode("utf-16")):
         assert usergraphs.could_import(b"<a> <b> <c> . " + text)
+    # N-Triples and N-Quads spell every IRI out: no prefix can split the word
+    for text in (b"<http://www.w3.org/2002/07/owl#imports>", b"owl#\\u0069mports",
+                 "imports".encode("utf-16")):
+        assert usergraphs.could_import(b"<a> <b> <c> . " + text, full_iris_only=True)
+    assert not usergraphs.could_import(b"<a> <b> <c#i> . # &#", full_iris_only=True)
+
+
+def test_an_n_triples_import_is_found(tmp_path, monkeypatch):
+    monkeypatch.setenv("DDKB_CACHE_DIR", str(tmp_path / "cache"))
+    other = tmp_path / "other.nt"
+    other.write_text('<http://example.org/o> <http://example.org/p> "o" .\n')
+    data = tmp_path / "main.nt"
+    data.write_text(f"<http://example.org/main> <http://www.w3.org/2002/07/owl#imports> "
+                    f"<{other.as_uri()}> .\n")
+    assert usergraphs.resolve_imports([data]) == [data, other]
 
 
 def test_a_file_without_imports_is_not_searched_again(tmp_path, monkeypatch):
@@ -287,7 +302,7 @@ def test_a_file_without_imports_is_not_searched_again(tmp_path, monkeypatch):
     searched = []
     real = usergraphs.could_import
     monkeypatch.setattr(usergraphs, "could_import",
-                        lambda content: searched.append(1) or real(content))
+                        lambda *args: searched.append(1) or real(*args))
     assert usergraphs.resolve_imports([data]) == [data]
     assert usergraphs.resolve_imports([data]) == [data]
     assert searched == [1]
