@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -715,12 +716,41 @@ def _xml_error_position(content: bytes) -> str:
     return ""
 
 
+def _load_inputs(store: ox.Store, inputs: list[InputFile], report: Any) -> None:
+    """Load every input into its named graph: the bundled files together, then each user file.
+
+    A bulk load writes and ingests index files of its own, so two dozen small
+    bulk loads cost seconds on disk where one batch of the bundled files'
+    nine thousand quads costs a fifth of one.
+    """
+    bundled = [item for item in inputs if item.bundled]
+    if bundled:
+        store.bulk_extend(quad for item in bundled for quad in _bundled_quads(item))
+        report(sum(item.size for item in bundled))
+    for item in inputs:
+        if not item.bundled:
+            _parse_into(store, item, report)
+
+
+def _bundled_quads(item: InputFile) -> Iterator[ox.Quad]:
+    """The quads of a bundled file, its triples put in its named graph."""
+    graph = ox.NamedNode(item.graph)
+    try:
+        for quad in ox.parse(item.content, format=item.fmt, base_iri=item.path.resolve().as_uri()):
+            if isinstance(quad.graph_name, ox.DefaultGraph):
+                quad = ox.Quad(quad.subject, quad.predicate, quad.object, graph)
+            yield quad
+    except SyntaxError as err:  # only a damaged installation
+        raise DataFileError(parse_error_message(item.path, str(err), item.content,
+                                                item.fmt)) from None
+
+
 def _parse_into(store: ox.Store, item: InputFile, report: Any = None) -> None:
     """Bulk-load one input into its named graph; ``report(n)`` hears of every n bytes read.
 
-    The bytes always go through a reader, with or without a listener: the
-    parser reads a single term of at most 16 MiB from a stream but any length
-    from one buffer, and the limit must not depend on whether stderr is a
+    The bytes go through a reader, which counts them for ``report``: the
+    parser reads a single term of at most 16 MiB from a stream (but any length
+    from one buffer), and the limit must not depend on whether stderr is a
     terminal.
     """
     source: Any = item.content
@@ -851,8 +881,7 @@ def load(data: list[str | Path] | tuple = (), data_format: str | None = None,
 
     def build(store: ox.Store, folder: Path | None) -> dict[str, Any]:
         bar = ByteProgress(sum(i.size for i in inputs), progress)
-        for item in inputs:
-            _parse_into(store, item, bar)
+        _load_inputs(store, inputs, bar)
         check_literal_sizes(store, inputs, limits.max_literal_size)
         if infer is not None:
             bar.stage(f"inferring ({infer})")
