@@ -578,6 +578,15 @@ def test_cli_named_fosters_table_shows_labels(cli, runner):
     assert "Reducing Conflicts and Building Alliances" in result.output  # a section title
 
 
+def test_a_parameter_given_twice_is_refused_not_half_used(cli, runner):
+    result = runner.invoke(cli, ["query", "-n", "fosters", "-p", "instrument=joint military "
+                                 "exercise", "-p", "instrument=naval port visit"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "Error: -p instrument=...: given twice; a parameter takes one value"]
+    assert result.stdout == ""
+
+
 def test_cli_named_needs_care_csv(cli, runner):
     import csv
     import io

@@ -80,6 +80,8 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise InputError(f"-p {item}: expected NAME=VALUE")
+        if key.strip() in out:  # one variable binds one term: a second value would be lost
+            raise InputError(f"-p {key.strip()}=...: given twice; a parameter takes one value")
         out[key.strip()] = value
     return out
 
