@@ -220,7 +220,8 @@ def write_site(kb: Any, folder: str | Path, *, maps: bool = False,
     parent = target.absolute().parent
     if not parent.is_dir():
         raise InputError(f"{target}: the folder {parent} does not exist")
-    fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=parent))
+    _remove_abandoned(parent, target.name)
+    fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-{os.getpid()}-", dir=parent))
     try:
         writer = _Writer(kb, fresh, maps)
         writer.browse_pages()
@@ -236,6 +237,24 @@ def write_site(kb: Any, folder: str | Path, *, maps: bool = False,
         raise
     return SiteReport(target, writer.pages, writer.data_files, writer.map_count,
                       base_url is not None)
+
+
+def _remove_abandoned(parent: Path, name: str) -> None:
+    """Remove half-written sites of ``name`` whose writer was killed (its process is gone).
+
+    A writer's folder is ``.NAME.new-PID-XXXX``: a folder whose process still
+    runs (another ``ddkb site`` writing the same target) is left alone.
+    """
+    for folder in parent.glob(f".{name}.new-*"):
+        pid = folder.name[len(f".{name}.new-"):].split("-", 1)[0]
+        if not (pid.isdigit() and folder.is_dir() and not folder.is_symlink()):
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (PermissionError, OverflowError):
+            pass
 
 
 def _swap_in(fresh: Path, target: Path) -> None:

@@ -6,7 +6,9 @@ the crawl, the RDF files, the w3id rules and the browser checks read it.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,13 +25,31 @@ BASE_URL = "https://example.org/ddkb-site/"
 
 @pytest.fixture(scope="module")
 def site(ddkb_exe, tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("site") / "public"
+    parent = tmp_path_factory.mktemp("site")
+    folder = parent / "public"
+    abandoned, busy = _half_written_sites(parent)
     done = subprocess.run([ddkb_exe, "site", "-o", str(folder), "--base-url", BASE_URL],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert re.fullmatch(r"Wrote \d+ pages, \d+ RDF files to .*public/ and w3id.htaccess\n",
                         done.stderr)
+    # a site half-written by a killed `ddkb site` is cleared; one being written is not
+    assert not abandoned.exists()
+    assert (busy / "index.html").read_text() == "being written"
+    shutil.rmtree(busy)
     return folder
+
+
+def _half_written_sites(parent: Path) -> tuple[Path, Path]:
+    """Two writers' folders for ``public``: one of a process that is gone, one of a live one."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    abandoned = parent / f".public.new-{gone.pid}-k1ll3d"
+    busy = parent / f".public.new-{os.getpid()}-bu5y"
+    for folder, text in ((abandoned, "killed midway"), (busy, "being written")):
+        folder.mkdir()
+        (folder / "index.html").write_text(text)
+    return abandoned, busy
 
 
 class _Links(HTMLParser):
