@@ -256,6 +256,10 @@ def format_graph(triples: list[Any], fmt: str) -> str:
         from .rdfxml import serialize
 
         text = serialize(triples, used)
+    elif fmt == "jsonld":  # compact, ddkb's context inline: as `ddkb export` writes it
+        from .jsonld import compact
+
+        text = compact(triples)
     else:
         text = ox.serialize(triples, format=engine_format, prefixes=used).decode("utf-8")
     # RDF/XML and JSON-LD come without a final newline: a shell prompt would stick to them

@@ -125,6 +125,10 @@ def test_construct_in_each_rdf_format_parses(core_kb, fmt, rdf_format):
     assert parsed == {str(t) for t in result.triples}
     assert any(T + "harbour-visit" in t for t in parsed)
     assert text.endswith("\n")  # else the shell prompt sticks to the last line
+    if fmt == "jsonld":  # compact with ddkb's context inline, like `ddkb export`
+        doc = json.loads(text)
+        assert doc["@context"]["skos"] == "http://www.w3.org/2004/02/skos/core#"
+        assert all(not key.startswith("http") for node in doc["@graph"] for key in node)
 
 
 def test_describe(core_kb):
