@@ -27,7 +27,27 @@ from typing import NoReturn
 
 import pytest
 
-_CACHE = tempfile.mkdtemp(prefix="ddkb-test-cache-")
+
+def _remove_abandoned_caches() -> None:
+    """Remove the cache folders of test processes that were killed (their pid is gone).
+
+    Each folder is ``ddkb-test-cache-PID-XXXX``; a killed run never reached
+    :func:`pytest_unconfigure`, so its folder would stay in the temp folder.
+    """
+    for folder in Path(tempfile.gettempdir()).glob("ddkb-test-cache-*-*"):
+        pid = folder.name.split("-")[3]
+        if not pid.isdigit() or not folder.is_dir() or folder.is_symlink():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (PermissionError, OverflowError):
+            pass
+
+
+_remove_abandoned_caches()
+_CACHE = tempfile.mkdtemp(prefix=f"ddkb-test-cache-{os.getpid()}-")
 os.environ["DDKB_CACHE_DIR"] = _CACHE
 
 FIXTURES = Path(__file__).parent / "fixtures"

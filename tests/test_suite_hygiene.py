@@ -7,6 +7,7 @@ private cache folder when its session ends.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -99,3 +100,28 @@ def test_every_worker_removes_its_cache_folder(tmp_path):
     assert all(Path(c).parent == temp for c in used)
     assert not [c for c in used if Path(c).exists()]
     assert list(temp.glob("ddkb-test-cache-*")) == []  # the controller's too
+
+
+def test_a_killed_run_leaves_no_cache_folder_behind_for_long(tmp_path):
+    """A run killed before its end keeps its cache folder; the next run removes it."""
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    shutil.copy(TESTS / "conftest.py", suite / "conftest.py")
+    shutil.copy(TESTS / "servers.py", suite / "servers.py")
+    (suite / "test_probe.py").write_text(PROBE, encoding="utf-8")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    killed = temp / f"ddkb-test-cache-{gone.pid}-abcd"  # a folder of a process that is gone
+    live = temp / f"ddkb-test-cache-{os.getpid()}-efgh"  # this very process: still running
+    for folder in (killed, live):
+        folder.mkdir()
+        (folder / "stores").mkdir()
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(temp), "PROBE_LOG": str(tmp_path / "log")}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "--rootdir", str(suite), str(suite)],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=suite)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not killed.exists()
+    assert (live / "stores").is_dir()
