@@ -380,8 +380,8 @@ def _rdflib_reasoner_term(term: Any) -> str:
             return Literal(str(ox.Literal(value)), value, None, None)
         return Literal(_typed_key(value, datatype), value, None, datatype)
     if isinstance(term, rdflib.BNode):
-        return BNode("_:" + term)
-    return URIRef("<" + term + ">")
+        return BNode("_:" + str(term))
+    return URIRef("<" + str(term) + ">")
 
 
 def _asserted_keys(nquads: bytes) -> set[tuple]:
@@ -471,9 +471,13 @@ def _reason_to_keys(triples: set[tuple]) -> list[tuple]:
     reasoner = reasonable.PyReasoner()
     reasoner.from_graph(triples)
     if threading.active_count() > 1:  # another thread could import rdflib meanwhile
-        return [tuple(map(_rdflib_reasoner_term, t)) for t in reasoner.reason()]
-    with _reasonable_builds_keys():
-        return reasoner.reason()
+        out = reasoner.reason()
+    else:
+        with _reasonable_builds_keys():
+            out = reasoner.reason()
+    if out and type(out[0][1]) is not str:  # rdflib terms (threads; a reasonable that kept
+        out = [tuple(map(_rdflib_reasoner_term, t)) for t in out]  # its own rdflib module)
+    return out
 
 
 def _key_module(rdflib: Any) -> types.ModuleType:
@@ -496,7 +500,7 @@ def _reasonable_builds_keys() -> Iterator[None]:
     holds :func:`_key_module` under that name, so the same calls return keys.
     Only used with one thread alive (the inference child process); the real
     module is put back at once. If a later reasonable keeps its own reference
-    to rdflib, rdflib terms come back and :func:`_owl_rl_new_keys` converts them.
+    to rdflib, rdflib terms come back and :func:`_reason_to_keys` converts them.
     """
     import rdflib
 
@@ -521,8 +525,6 @@ def _owl_rl_new_keys(triples: set[tuple]) -> list[tuple]:
       :func:`_domain_range_closure` adds.
     """
     out = _reason_to_keys(triples)
-    if out and type(out[0][1]) is not str:  # a reasonable that kept rdflib to itself
-        out = [tuple(map(_rdflib_reasoner_term, t)) for t in out]
     new = {t for t in out if t not in triples}
     new |= _domain_range_closure(triples, new)
     return [t for t in new if t not in triples and not _is_noise_key(*t)]
