@@ -205,7 +205,7 @@ def _closure_nquads_unguarded(nquads: bytes, mode: str, canonical: bool) -> byte
         if not canonical:
             nquads = _canonical_nquads(nquads)
         new = _owl_rl_new_keys(_asserted_keys(nquads))
-        return "".join(sorted(" ".join(t) + " .\n" for t in new)).encode("utf-8")
+        return "".join(sorted(map(_key_line, new))).encode("utf-8")
     import rdflib
 
     graph = rdflib.Graph()
@@ -295,35 +295,35 @@ def _refuse_triple_term(term: Any) -> None:
 
 # -- OWL 2 RL on N-Triples keys ------------------------------------------------------
 #
-# The OWL RL path works on *keys*: each term is the str of its canonical
-# N-Triples form as pyoxigraph writes it (``<iri>``, ``_:id``, ``"v"@lang``,
-# ``"v"^^<dt>``; ``"v"`` for xsd:string), typed literals with the lexical form
-# rdflib normalises them to (``"01"^^xsd:integer`` -> ``"1"``), so that two
-# keys are equal exactly when the rdflib terms owlrl would reason on are. A key
-# is already the output text, and no rdflib term is built for the hundreds of
-# thousands of triples that go into and come out of the reasoner (building
-# and reading them took about three quarters of the closure's time).
+# The OWL RL path works on *keys*, plain strings: an IRI is itself (it starts
+# with a letter, its scheme), a blank node or a literal is its canonical
+# N-Triples form as pyoxigraph writes it (``_:id``, ``"v"@lang``, ``"v"^^<dt>``;
+# ``"v"`` for xsd:string), typed literals with the lexical form rdflib
+# normalises them to (``"01"^^xsd:integer`` -> ``"1"``), so that two keys are
+# equal exactly when the rdflib terms owlrl would reason on are. No rdflib term
+# is built for the hundreds of thousands of triples that go into and come out
+# of the reasoner (building and reading them took about three quarters of the
+# closure's time).
 
 
 class URIRef(str):
-    """An IRI handed to reasonable: the str is its key ``<iri>``; ``str()`` gives the IRI.
+    """An IRI handed to reasonable: the str is the IRI, its key.
 
     reasonable's ``from_graph`` reads a term's kind from its class name
     (``URIRef``, ``BNode``, ``Literal``), its ``datatype`` and ``language``
-    attributes and its text from ``str()``. Use ``"".join`` (never an
-    f-string or ``str()``) to get the key back.
+    attributes and its text from ``str()``.
     """
 
     __slots__ = ()
     datatype = None
     language = None
 
-    def __str__(self) -> str:
-        return self[1:-1]
-
 
 class BNode(str):
-    """A blank node handed to reasonable: the str is its key ``_:id``; ``str()`` gives the id."""
+    """A blank node handed to reasonable: the str is its key ``_:id``; ``str()`` gives the id.
+
+    Use ``+`` or ``"".join`` (never an f-string or ``str()``) to get the key back.
+    """
 
     __slots__ = ()
     datatype = None
@@ -334,7 +334,10 @@ class BNode(str):
 
 
 class Literal(str):
-    """A literal handed to reasonable: the str is its key; ``str()`` gives the lexical form."""
+    """A literal handed to reasonable: the str is its key; ``str()`` gives the lexical form.
+
+    Use ``+`` or ``"".join`` (never an f-string or ``str()``) to get the key back.
+    """
 
     def __new__(cls, key: str, value: str, language: str | None,
                 datatype: str | None) -> Literal:
@@ -395,16 +398,16 @@ def _rdflib_reasoner_term(term: Any) -> str:
         return Literal(_typed_key(value, datatype), value, None, datatype)
     if isinstance(term, rdflib.BNode):
         return BNode("_:" + str(term))
-    return URIRef("<" + str(term) + ">")
+    return URIRef(term)
 
 
 def _asserted_keys(nquads: bytes) -> set[tuple]:
     """The distinct triples of every non-inferred graph, as keys reasonable can read.
 
     ``nquads`` is pyoxigraph's dump (see :func:`_canonical_nquads`): each line
-    is ``S P O .`` or ``S P O G .`` with single spaces, and the text of a term
-    is its key. Only a literal object can hold spaces; it ends at the line's
-    last ``"`` (language tags, IRIs and blank node labels hold none).
+    is ``S P O .`` or ``S P O G .`` with single spaces, each term written its
+    one way. Only a literal object can hold spaces; it ends at the line's last
+    ``"`` (language tags, IRIs and blank node labels hold none).
     """
     memo: dict[str, str] = {}
     triples = set()
@@ -421,7 +424,7 @@ def _asserted_keys(nquads: bytes) -> set[tuple]:
                 o = body[:end] + suffix
             else:
                 o, _, graph = body.partition(" ")
-            if graph.startswith(_INFERRED_GRAPH_KEY):
+            if graph.startswith(_INFERRED_GRAPH_TEXT):
                 continue
             ks, kp, ko = get(s), get(p), get(o)
             if ks is None:
@@ -436,11 +439,11 @@ def _asserted_keys(nquads: bytes) -> set[tuple]:
     return triples
 
 
-_INFERRED_GRAPH_KEY = f"<{INFERRED_GRAPH}"
+_INFERRED_GRAPH_TEXT = f"<{INFERRED_GRAPH}"
 
 
 def _reasoner_term(key: str) -> str:
-    """The term whose key is ``key``, as reasonable's ``from_graph`` reads it (see :class:`URIRef`).
+    """A term written in N-Triples, as reasonable's ``from_graph`` reads it (see :class:`URIRef`).
 
     Typed literals (other than xsd:string) get the lexical form rdflib gives
     them, as the rdflib terms owlrl reasons on would have.
@@ -449,7 +452,7 @@ def _reasoner_term(key: str) -> str:
         if key[1] == "<":
             raise InputError("the dataset to infer from holds RDF 1.2 triple terms, which "
                              "inference cannot read")
-        return URIRef(key)
+        return URIRef(key[1:-1])
     if key[0] == "_":
         return BNode(key)
     end = key.rindex('"')
@@ -497,7 +500,7 @@ def _reason_to_keys(triples: set[tuple]) -> list[tuple]:
 def _key_module(rdflib: Any) -> types.ModuleType:
     """A stand-in for the ``rdflib`` module while reasonable builds its answer: keys as terms."""
     module = types.ModuleType("rdflib", _key_module.__doc__)
-    module.URIRef = "<{}>".format  # type: ignore[attr-defined]
+    module.URIRef = str  # type: ignore[attr-defined]
     module.BNode = "_:{}".format  # type: ignore[attr-defined]
     module.Literal = functools.partial(_literal_key, rdflib=rdflib)  # type: ignore[attr-defined]
     return module
@@ -562,33 +565,36 @@ def owl_rl_closure(triples: set[tuple]) -> list[tuple]:
         return found
 
     new = _owl_rl_new_keys({(key(s), key(p), key(o)) for s, p, o in triples})
-    text = "".join(" ".join(t) + " .\n" for t in new).encode("utf-8")
+    text = "".join(map(_key_line, new)).encode("utf-8")
     convert = _TermConverter()
     return [(convert(t.subject), convert(t.predicate), convert(t.object))
             for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)]
 
 
-_KEY_TYPE = f"<{_RDF_TYPE}>"
-_KEY_NOISE_TYPES = {f"<{t}>" for t in _NOISE_TYPES}
-_KEY_REFLEXIVE = {f"<{p}>" for p in _REFLEXIVE}
-_KEY_SCHEMA = {f"<{RDFS}{p}>" for p in ("subClassOf", "domain", "range")}
-_KEY_VOCABULARIES = tuple(f"<{ns}" for ns in _VOCAB_NAMESPACES)
-_KEY_TOP_CLASSES = {f"<{c}>" for c in _TOP_CLASSES}
+def _key_line(triple: tuple) -> str:
+    """A cleaned triple of keys as an N-Triples line (its subject and predicate are IRIs)."""
+    s, p, o = triple
+    if o[0] != '"':
+        o = "<" + o + ">"  # never a blank node here: is_noise drops them
+    return "<" + s + "> <" + p + "> " + o + " .\n"
+
+
+_SCHEMA = {RDFS + p for p in ("subClassOf", "domain", "range")}
 #: how the key of a literal whose lexical form is a top class's IRI starts (is_noise uses str())
 _KEY_TOP_LEXICAL = tuple(f'"{c}"' for c in _TOP_CLASSES)
 
 
 def _is_noise_key(s: str, p: str, o: str) -> bool:
     """:func:`is_noise` on keys (same rules, same answers)."""
-    if s[0] == '"' or p[0] != "<":
+    if s[0] == '"' or p[0] in '"_':  # a literal subject, a predicate that is not an IRI
         return True
-    if s.startswith(_KEY_VOCABULARIES):
+    if s.startswith(_VOCAB_NAMESPACES):
         return True
-    if p == _KEY_TYPE and (o in _KEY_NOISE_TYPES or o[0] == '"'):
+    if p == _RDF_TYPE and (o in _NOISE_TYPES or o[0] == '"'):
         return True
-    if p in _KEY_REFLEXIVE and s == o:
+    if p in _REFLEXIVE and s == o:
         return True
-    if p in _KEY_SCHEMA and (o in _KEY_TOP_CLASSES or o.startswith(_KEY_TOP_LEXICAL)):
+    if p in _SCHEMA and (o in _TOP_CLASSES or o.startswith(_KEY_TOP_LEXICAL)):
         return True
     return s[0] == "_" or o[0] == "_"
 
@@ -600,8 +606,8 @@ def _domain_range_closure(*sources: set[tuple]) -> set[tuple]:
     (one pass each; no union of the sets is made, they can be large). The
     triples are keys (see :class:`URIRef`).
     """
-    sub = f"<{RDFS}subClassOf>"
-    domain_or_range = {f"<{RDFS}domain>", f"<{RDFS}range>"}
+    sub = RDFS + "subClassOf"
+    domain_or_range = {RDFS + "domain", RDFS + "range"}
     supers: dict[Any, set] = {}
     axioms = []
     for triples in sources:
