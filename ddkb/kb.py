@@ -980,10 +980,11 @@ def _add_inferred(store: ox.Store, mode: str) -> None:
     """Add the RDFS/OWL RL closure's new triples in the graph ``INFERRED_GRAPH/mode``."""
     from .reason import inferred_nquads
 
-    refuse_triple_terms(store, f"--infer {mode}")
     try:
         dataset = store.dump(format=ox.RdfFormat.N_QUADS)
-        new = inferred_nquads(dataset, mode)
+        if b"<<" in dataset:  # a triple term is written <<( s p o )>>; no IRI holds '<'
+            refuse_triple_terms(store, f"--infer {mode}")
+        new = inferred_nquads(dataset, mode, canonical=True)
         if new:
             store.bulk_load(new, format=ox.RdfFormat.N_TRIPLES,
                             to_graph=ox.NamedNode(f"{INFERRED_GRAPH}/{mode}"))

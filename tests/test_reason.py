@@ -201,3 +201,130 @@ def test_the_fast_owl_rl_engine_gives_exactly_owlrls_entailments():
     slow = set(_new_triples(graph, "owlrl"))
     assert len(slow) > 1500
     assert fast == slow
+
+
+# -- OWL RL on N-Triples keys: exact terms, the same answer on every path ----------------
+
+TRICKY = Path(__file__).parent / "fixtures" / "infer" / "tricky-literals.ttl"
+TRICKY_NS = "http://example.org/tricky/"
+
+
+def _owlrl_answer(path: Path) -> set[tuple]:
+    """owlrl's own entailments on ``path`` alone, stored as ddkb stores inferred triples.
+
+    Both answers go through a pyoxigraph store, which keeps some datatypes as values
+    (``"1.0"^^xsd:double`` is read back as ``"1"``).
+    """
+    import rdflib
+
+    from ddkb.reason import _asserted_triples, _new_triples
+
+    store = ox.Store()
+    store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode("urn:g"))
+    graph = rdflib.Graph()
+    for triple in _asserted_triples(store.dump(format=ox.RdfFormat.N_QUADS)):
+        graph.add(triple)
+
+    answer = ox.Store()
+    answer.extend(ox.Quad(*map(_ox_term, t)) for t in _new_triples(graph, "owlrl"))
+    return {(q.subject, q.predicate, q.object) for q in answer}
+
+
+def _ox_term(term):
+    """An rdflib term as a pyoxigraph term."""
+    import rdflib
+
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    return ox.NamedNode(str(term))
+
+
+def test_owlrl_keeps_tricky_literals_exactly_as_owlrl_does(tmp_path, monkeypatch):
+    monkeypatch.setenv("DDKB_CACHE_DIR", str(tmp_path))
+    kb = ddkb.load(data=[TRICKY], infer="owlrl")
+    graph = ox.NamedNode(inferred_graph_name("owlrl"))
+    got = {(q.subject, q.predicate, q.object)
+           for q in kb.store.quads_for_pattern(None, None, None, graph)
+           if q.subject.value.startswith(TRICKY_NS)}
+    assert got == _owlrl_answer(TRICKY)
+    a, states = ox.NamedNode(TRICKY_NS + "a"), ox.NamedNode(TRICKY_NS + "states")
+    objects = {o for s, p, o in got if (s, p) == (a, states)}
+    for literal in (ox.Literal("line\nbreak, carriage\rreturn, tab\there"),
+                    ox.Literal('a "quoted" word'), ox.Literal('"""'),
+                    ox.Literal("back\\slash and a trailing one \\"),
+                    ox.Literal("control \x01 \x1f \x7f and bell \x07"),
+                    ox.Literal("non-ASCII: é ß 日本語 😀 \x85 \u2028 \ufffd"),
+                    ox.Literal("British", language="en-gb"), ox.Literal("日本語", language="ja"),
+                    ox.Literal("explicit string"), ox.Literal(""),
+                    ox.Literal("1", datatype=ox.NamedNode(XSD + "integer")),  # "01" and "1"
+                    ox.Literal("abc", datatype=ox.NamedNode(XSD + "integer")),
+                    ox.Literal("custom \\ type", datatype=ox.NamedNode(TRICKY_NS + "type"))):
+        assert literal in objects
+    assert ox.Literal("01", datatype=ox.NamedNode(XSD + "integer")) not in objects
+    assert not any(isinstance(t, ox.BlankNode) for triple in got for t in triple)
+    b, c = ox.NamedNode(TRICKY_NS + "b"), ox.NamedNode(TRICKY_NS + "c")
+    assert (b, states, ox.Literal("said by c", language="en")) in got  # through owl:sameAs
+    assert (c, ox.NamedNode(TRICKY_NS + "knownBy"), a) in got
+
+
+def test_owlrl_gives_one_answer_on_every_path():
+    """Store dump read as text == other N-Quads == the rdflib face (checked against owlrl)."""
+    from ddkb.reason import _asserted_triples, owl_rl_closure
+
+    data = _nquads(GOOD, TRICKY)
+    fast = inferred_nquads(data, "owlrl", canonical=True)
+    shuffled = b"\n".join(reversed(data.split(b"\n"))).replace(b" .", b"  .")
+    assert inferred_nquads(shuffled, "owlrl") == fast  # not pyoxigraph's dump: rewritten first
+    triples = {(t.subject, t.predicate, t.object)
+               for t in ox.parse(fast, format=ox.RdfFormat.N_TRIPLES)}
+    expected = {tuple(map(_ox_term, t)) for t in owl_rl_closure(_asserted_triples(data))}
+    assert len(expected) > 100
+    assert triples == expected
+
+
+def test_owlrl_with_other_threads_alive_gives_the_same_answer():
+    """With threads about, rdflib stays in sys.modules and reasonable's rdflib terms are read."""
+    import sys
+    import threading
+
+    import rdflib
+
+    from ddkb.reason import _closure_nquads
+
+    data = _nquads(TRICKY)
+    in_child = inferred_nquads(data, "owlrl")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        in_process = _closure_nquads(data, "owlrl")
+    finally:
+        stop.set()
+        other.join()
+    assert in_process == in_child
+    assert sys.modules["rdflib"] is rdflib
+    _closure_nquads(data, "owlrl")  # single thread: the stand-in, put back afterwards
+    assert sys.modules["rdflib"] is rdflib
+
+
+def test_owlrl_refuses_triple_terms_but_not_a_literal_that_looks_like_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("DDKB_CACHE_DIR", str(tmp_path))
+    looks = tmp_path / "looks.ttl"
+    looks.write_text('<http://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> '
+                     '"<<( <http://example.org/a> <http://example.org/b> '
+                     '<http://example.org/c> )>>" .\n')
+    kb = ddkb.load(data=[looks], infer="owlrl")
+    assert ox.NamedNode(inferred_graph_name("owlrl")) in set(kb.store.named_graphs())
+    real = tmp_path / "real.ttl"
+    real.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b ex:c {| ex:source ex:d |} .\n")
+    with pytest.raises(InputError, match=rf"^{real}: holds RDF 1.2 triple terms, which "
+                                         r"--infer owlrl cannot read"):
+        ddkb.load(data=[real], infer="owlrl")
+    store = ox.Store()
+    store.bulk_load(path=str(real), format=ox.RdfFormat.TURTLE)
+    with pytest.raises(InputError, match="holds RDF 1.2 triple terms"):
+        inferred_nquads(store.dump(format=ox.RdfFormat.N_QUADS), "owlrl")
