@@ -58,7 +58,7 @@ from typing import Any
 
 from .errors import AmbiguousConcept, ConceptNotFound, DdkbError
 from .labels import display_rank, language_rank
-from .lookup import _LOCAL_NAME, closest, normalise
+from .lookup import closest, normalise
 from .namespaces import OWL, RDF, RDFS, SKOS, curie, expand
 
 #: Written in the file (``PRAGMA user_version`` and the meta table); bump it on any change.
@@ -297,23 +297,32 @@ class _Builder:
     @staticmethod
     def _resource(rid: int, iri: str, rows: list[tuple], definitions: list[tuple],
                   types: list[tuple], is_class: bool, out: dict[str, list[tuple]]) -> None:
-        """Add the rows of one labelled resource to ``out`` (see :meth:`assemble`)."""
+        """Add the rows of one labelled resource to ``out`` (see :meth:`assemble`).
+
+        ``rows`` are its staged labels sorted by (kind, exact, norm), so equal
+        labels are neighbours.
+        """
         best = min(rows, key=_display_order) if len(rows) > 1 else rows[0]
         display, display_norm = (None, "") if best[2] is None else (best[3], best[5])
-        distinct = list(dict.fromkeys((kind, exact, norm) for _, kind, _, _, exact, norm in rows))
-        labels = out["labels"]
-        labels += [(rid, kind, exact, norm) for kind, exact, norm in distinct]
-        alts = [norm for kind, _, norm in distinct if kind in (1, 2)]
-        other = [norm for kind, _, norm in distinct if kind in (0, 3)]
-        if local := normalise(_LOCAL_NAME.search(iri).group(0)):
+        labels, alts, other = out["labels"], [], []
+        last = None
+        for _, kind, _, _, exact, norm in rows:
+            if (kind, exact, norm) != last:  # one row per distinct label
+                last = (kind, exact, norm)
+                labels.append((rid, kind, exact, norm))
+                (alts if kind in (1, 2) else other).append(norm)
+        # the local name (what _LOCAL_NAME finds: the text after the last "/" or "#")
+        if local := normalise(iri[max(iri.rfind("/"), iri.rfind("#")) + 1:]):
             labels.append((rid, _LOCAL, None, local))
         if display is None:
             display_norm = normalise(curie(iri))
             labels.append((rid, _SHOWN, None, display_norm))
-        type_iris = [t for _, t in types]
-        out["typed"] += [(rid, t) for t in type_iris]
-        is_class = is_class or any(t in _CLASS_TYPES for t in type_iris)
-        def_words = definitions[0][1] if definitions and type_iris else None
+        def_words = None
+        if types:
+            out["typed"] += [(rid, t) for _, t in types]
+            is_class = is_class or any(t in _CLASS_TYPES for _, t in types)
+            if definitions:
+                def_words = definitions[0][1]
         alt_norms = "\n".join(alts) if alts else None
         out["resources"].append((rid, iri, display, display_norm, int(is_class), def_words,
                                  alt_norms))
@@ -878,9 +887,7 @@ def _tsv_solutions(store: Any, query: str) -> Iterator[list[str]]:
     thread.start()
     try:
         with open(read_fd, encoding="utf-8", newline="\n") as lines:
-            next(lines, None)  # the header
-            for line in lines:
-                yield line[:-1].split("\t") if line.endswith("\n") else line.split("\t")
+            yield from _tsv_lines(lines)
     finally:
         thread.join()
     if failure:
@@ -916,24 +923,87 @@ def _tsv_iri(term: str) -> str | None:
     return term[1:-1] if term[:1] == "<" and term[:2] != "<<" else None
 
 
-def _store_labels(store: Any) -> Iterator[tuple[str, str, str, str]]:
-    """(iri, text, kind, language) of every label of an IRI, in every graph of ``store``."""
-    for kind, prop in _STORE_LABELS:
-        for subject, term in _tsv_solutions(store, _SOLUTIONS.format(prop)):
+class _Prefetch:
+    """SELECT queries answered in a background thread, one after another, into TSV files.
+
+    While the first query's solutions stream through a pipe (see
+    :func:`_tsv_solutions`), pyoxigraph decodes the next ones on another core;
+    their TSV waits in temporary files beside the index (removed by
+    :meth:`close`), read when the builder gets to them.
+    """
+
+    def __init__(self, store: Any, queries: list[str], folder: Path):
+        import threading
+
+        stem = f".labels-{os.getpid()}-{threading.get_ident()}"
+        self.paths = [folder / f"{stem}-{n}.tsv" for n in range(len(queries))]
+        self.ready = [threading.Event() for _ in queries]
+        self.failure: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(store, queries),
+                                        name="ddkb-label-prefetch", daemon=True)
+        self._thread.start()
+
+    def _run(self, store: Any, queries: list[str]) -> None:
+        import pyoxigraph as ox
+
+        try:
+            for query, path, ready in zip(queries, self.paths, self.ready, strict=True):
+                if self._stop.is_set():
+                    break
+                solutions = store.query(query, use_default_graph_as_union=True)
+                solutions.serialize(str(path), ox.QueryResultsFormat.TSV)
+                del solutions  # (pyoxigraph wants it dropped in the thread that made it)
+                ready.set()
+        except BaseException as err:  # e.g. a full disk: raised by rows()
+            self.failure = err.with_traceback(None)
+        finally:
+            for ready in self.ready:
+                ready.set()
+
+    def rows(self, n: int) -> Iterator[list[str]]:
+        """The solutions of query ``n`` as TSV terms (waits for them)."""
+        self.ready[n].wait()
+        if self.failure is not None:
+            raise self.failure
+        with open(self.paths[n], encoding="utf-8", newline="\n") as lines:
+            yield from _tsv_lines(lines)
+
+    def close(self) -> None:
+        """Stop after the query under way, wait for it and remove the files."""
+        self._stop.set()
+        self._thread.join()
+        for path in self.paths:
+            path.unlink(missing_ok=True)
+
+
+def _tsv_lines(lines: Iterable[str]) -> Iterator[list[str]]:
+    """The terms of each solution of a SPARQL TSV text, read line by line (header skipped)."""
+    lines = iter(lines)
+    next(lines, None)
+    for line in lines:
+        yield line[:-1].split("\t") if line.endswith("\n") else line.split("\t")
+
+
+def _store_labels(solutions: Iterable[Iterable[list[str]]]) -> Iterator[tuple[str, str, str, str]]:
+    """(iri, text, kind, language) of every label of an IRI, from the solutions of the
+    :data:`_STORE_LABELS` queries."""
+    for (kind, _), rows in zip(_STORE_LABELS, solutions, strict=True):
+        for subject, term in rows:
             if (iri := _tsv_iri(subject)) is not None and (literal := _tsv_literal(term)):
                 yield iri, literal[0], kind, literal[1]
 
 
-def _store_definitions(store: Any) -> Iterator[tuple[str, str, str]]:
-    """(iri, text, language) of every skos:definition of an IRI, in every graph of ``store``."""
-    for subject, term in _tsv_solutions(store, _SOLUTIONS.format(SKOS + "definition")):
+def _store_definitions(rows: Iterable[list[str]]) -> Iterator[tuple[str, str, str]]:
+    """(iri, text, language) of every skos:definition of an IRI, from solutions (?s ?o)."""
+    for subject, term in rows:
         if (iri := _tsv_iri(subject)) is not None and (literal := _tsv_literal(term)):
             yield iri, literal[0], literal[1]
 
 
-def _store_types(store: Any) -> Iterator[tuple[str, str]]:
-    """(iri, type IRI) of every rdf:type of an IRI, in every graph of ``store``."""
-    for subject, term in _tsv_solutions(store, _SOLUTIONS.format(RDF + "type")):
+def _store_types(rows: Iterable[list[str]]) -> Iterator[tuple[str, str]]:
+    """(iri, type IRI) of every rdf:type of an IRI, from solutions (?s ?o)."""
+    for subject, term in rows:
         if (iri := _tsv_iri(subject)) is not None and (type_iri := _tsv_iri(term)) is not None:
             yield iri, type_iri
 
@@ -943,10 +1013,19 @@ def build_from_store(store: Any, path: str | Path, *, use_fts: bool | None = Non
     """Build the label index of a pyoxigraph ``store`` (every graph) at ``path`` and open it.
 
     Reads skos:prefLabel, skos:altLabel, skos:hiddenLabel, rdfs:label,
-    skos:definition and rdf:type of IRI subjects, streaming.
+    skos:definition and rdf:type of IRI subjects, streaming: the labels
+    through a pipe, the definitions and types meanwhile into temporary files
+    beside ``path`` (see :class:`_Prefetch`).
     """
-    return LabelIndex.build(path, _store_labels(store), _store_definitions(store),
-                            _store_types(store), (), use_fts=use_fts, meta=meta)
+    path = Path(path)
+    labels = (_tsv_solutions(store, _SOLUTIONS.format(prop)) for _, prop in _STORE_LABELS)
+    prefetch = _Prefetch(store, [_SOLUTIONS.format(SKOS + "definition"),
+                                 _SOLUTIONS.format(RDF + "type")], path.parent)
+    try:
+        return LabelIndex.build(path, _store_labels(labels), _store_definitions(prefetch.rows(0)),
+                                _store_types(prefetch.rows(1)), (), use_fts=use_fts, meta=meta)
+    finally:
+        prefetch.close()
 
 
 def store_has_iri(store: Any) -> Callable[[str], bool]:
