@@ -177,25 +177,41 @@ def _batches(rows: Iterable[tuple], size: int = _BATCH) -> Iterator[list[tuple]]
         yield batch
 
 
-def _label_stage_rows(rows: Iterable[tuple[str, str, str, str]]) -> Iterator[tuple]:
-    """Staging rows of (iri, text, kind, language) label rows; unknown kinds are an error."""
+def _label_stage_rows(rows: Iterable[tuple[str, str, str, str]], *,
+                      clean: bool = True) -> Iterator[tuple]:
+    """Staging rows of (iri, text, kind, language) label rows; unknown kinds are an error.
+
+    ``clean=False`` skips :func:`_clean` for text that cannot hold a lone
+    surrogate (decoded from UTF-8, as a store's is).
+    """
     kinds, preferred, limit = KINDS, _PREFERRED, MAX_LABEL_CHARS
+    ranks: dict[tuple[int, str], int | None] = {}  # display rank of (kind, language)
     for iri, text, kind, lang in rows:
         code = kinds.get(kind)
         if code is None:
             raise ValueError(f"label kind must be one of {sorted(KINDS)}, not {kind!r}")
-        text = _clean(text)
-        shown, key = text[:limit], _cut(text)
+        if clean:
+            iri, text = _clean(iri), _clean(text)
+        key = _cut(text)
         drank = None
         if code in preferred:  # the display rule of ddkb.labels
-            drank = display_rank("pref" if code == 0 else "rdfs", lang)
-        yield (_clean(iri), code, drank, shown, key.casefold(), normalise(key))
+            drank = ranks.get((code, lang), -1)
+            if drank == -1:
+                drank = display_rank("pref" if code == 0 else "rdfs", lang)
+                if len(ranks) < 1000:
+                    ranks[code, lang] = drank
+        yield (iri, code, drank, text[:limit], key.casefold(), normalise(key))
 
 
-def _definition_stage_rows(rows: Iterable[tuple[str, str, str]]) -> Iterator[tuple]:
+def _definition_stage_rows(rows: Iterable[tuple[str, str, str]], *,
+                           clean: bool = True) -> Iterator[tuple]:
+    """Staging rows of (iri, text, language) definition rows (``clean`` as for labels)."""
+    limit = MAX_DEFINITION_CHARS
     for iri, text, lang in rows:
-        words = sorted(set(normalise(_clean(text)[:MAX_DEFINITION_CHARS]).split()))
-        yield (_clean(iri), _lang_rank(lang), " ".join(words))
+        if clean:
+            iri, text = _clean(iri), _clean(text)
+        words = sorted(set(normalise(text[:limit]).split()))
+        yield (iri, _lang_rank(lang), " ".join(words))
 
 
 class _SortedRows:
@@ -251,6 +267,21 @@ class _Builder:
             con.executemany("INSERT INTO stage_types VALUES (?,?)", batch)
         for batch in _batches((_clean(i),) for i in classes):
             con.executemany("INSERT INTO stage_classes VALUES (?)", batch)
+
+    def stage_from_store(self, labels: Iterable[tuple[str, str, str, str]],
+                         definitions: Iterable[tuple[str, str, str]],
+                         types: Iterable[list[str]]) -> None:
+        """Stage rows read from a store: labels and definitions as for :meth:`stage` (their
+        text needs no cleaning), ``types`` as pairs of TSV terms (IRIs kept, in SQL)."""
+        con = self.con
+        for batch in _batches(_label_stage_rows(labels, clean=False)):
+            con.executemany("INSERT INTO stage_labels VALUES (?,?,?,?,?,?)", batch)
+        for batch in _batches(_definition_stage_rows(definitions, clean=False)):
+            con.executemany("INSERT INTO stage_defs VALUES (?,?,?)", batch)
+        con.executemany("""INSERT INTO stage_types SELECT substr(?1, 2, length(?1) - 2),
+                               substr(?2, 2, length(?2) - 2)
+                           WHERE substr(?1, 1, 1) = '<' AND substr(?2, 1, 1) = '<'
+                               AND substr(?2, 1, 2) != '<<'""", types)
 
     def _create_words(self) -> None:
         if self.use_fts:
@@ -472,6 +503,13 @@ class LabelIndex:
         reader never sees half an index; a failed build leaves nothing behind
         (a file that cannot be written, e.g. a full disk, raises DdkbError).
         """
+        return cls._build(path, lambda builder: builder.stage(labels, definitions, types, classes),
+                          use_fts=use_fts, meta=meta)
+
+    @classmethod
+    def _build(cls, path: str | Path, stage: Callable[[_Builder], None], *,
+               use_fts: bool | None, meta: dict[str, str] | None) -> LabelIndex:
+        """Build the index file at ``path``, its staging tables filled by ``stage``; open it."""
         path = Path(path)
         use_fts = fts5_available() if use_fts is None else use_fts
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -485,7 +523,7 @@ class LabelIndex:
                 con.executescript(_SCHEMA + _STAGING)  # (executescript would end a transaction)
                 con.execute("BEGIN")
                 builder = _Builder(con, use_fts)
-                builder.stage(labels, definitions, types, classes)
+                stage(builder)
                 builder.assemble()
                 builder.word_index()
                 builder.finish(dict(meta or {}))
@@ -841,59 +879,6 @@ _TSV_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.S)
 _TSV_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f"}
 
 
-class _PipeWriter:
-    """A binary file for pyoxigraph to serialize into: every chunk goes into a pipe."""
-
-    def __init__(self, fd: int):
-        self.fd = fd
-
-    def write(self, data: bytes) -> int:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.fd, view):]
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-
-def _tsv_solutions(store: Any, query: str) -> Iterator[list[str]]:
-    """The solutions of a SELECT over every graph of ``store``, each as its SPARQL TSV terms.
-
-    Decoding terms is what reading a store costs; pyoxigraph does it in Rust,
-    without the GIL, in a thread that writes the TSV into a pipe read here line
-    by line: it runs beside the Python that stages the rows, and nothing is held
-    but the pipe's buffer. A TSV line is one solution (tabs and line breaks in
-    a literal are escaped).
-    """
-    import threading
-
-    import pyoxigraph as ox
-
-    read_fd, write_fd = os.pipe()
-    failure: list[BaseException] = []
-
-    def serialize() -> None:
-        try:
-            solutions = store.query(query, use_default_graph_as_union=True)
-            solutions.serialize(_PipeWriter(write_fd), ox.QueryResultsFormat.TSV)
-            del solutions  # (pyoxigraph wants it dropped in the thread that made it)
-        except BaseException as err:  # e.g. a broken pipe when the reader stopped early
-            failure.append(err.with_traceback(None))
-        finally:
-            os.close(write_fd)
-
-    thread = threading.Thread(target=serialize, name="ddkb-label-reader", daemon=True)
-    thread.start()
-    try:
-        with open(read_fd, encoding="utf-8", newline="\n") as lines:
-            yield from _tsv_lines(lines)
-    finally:
-        thread.join()
-    if failure:
-        raise failure[0]
-
-
 def _tsv_unescape(match: re.Match) -> str:
     code = match.group(1)
     return chr(int(code[1:], 16)) if len(code) > 1 else _TSV_ESCAPES.get(code, code)
@@ -924,20 +909,27 @@ def _tsv_iri(term: str) -> str | None:
 
 
 class _Prefetch:
-    """SELECT queries answered in a background thread, one after another, into TSV files.
+    """SELECT queries answered, one after another, by pyoxigraph in a background thread.
 
-    While the first query's solutions stream through a pipe (see
-    :func:`_tsv_solutions`), pyoxigraph decodes the next ones on another core;
-    their TSV waits in temporary files beside the index (removed by
-    :meth:`close`), read when the builder gets to them.
+    Decoding terms is what reading a store costs; pyoxigraph does it in Rust,
+    without the GIL, writing SPARQL TSV into temporary files beside the index,
+    and :meth:`rows` reads each file as it grows: the decoding runs on one
+    core while the Python that stages the rows runs on another, and nothing
+    is held in memory but a chunk of TSV. Each file is removed once read, the
+    rest by :meth:`close`. A TSV line is one solution (tabs and line breaks in
+    a literal are escaped).
     """
+
+    #: Bytes read from a file at a time.
+    CHUNK = 1 << 20
 
     def __init__(self, store: Any, queries: list[str], folder: Path):
         import threading
 
         stem = f".labels-{os.getpid()}-{threading.get_ident()}"
         self.paths = [folder / f"{stem}-{n}.tsv" for n in range(len(queries))]
-        self.ready = [threading.Event() for _ in queries]
+        self.started = [threading.Event() for _ in queries]
+        self.done = [threading.Event() for _ in queries]
         self.failure: BaseException | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(store, queries),
@@ -948,26 +940,43 @@ class _Prefetch:
         import pyoxigraph as ox
 
         try:
-            for query, path, ready in zip(queries, self.paths, self.ready, strict=True):
+            for query, path, started, done in zip(queries, self.paths, self.started,
+                                                  self.done, strict=True):
                 if self._stop.is_set():
                     break
+                path.touch()  # (so that the reader can open it before pyoxigraph writes)
+                started.set()
                 solutions = store.query(query, use_default_graph_as_union=True)
                 solutions.serialize(str(path), ox.QueryResultsFormat.TSV)
                 del solutions  # (pyoxigraph wants it dropped in the thread that made it)
-                ready.set()
+                done.set()
         except BaseException as err:  # e.g. a full disk: raised by rows()
             self.failure = err.with_traceback(None)
         finally:
-            for ready in self.ready:
-                ready.set()
+            for event in (*self.started, *self.done):
+                event.set()
 
     def rows(self, n: int) -> Iterator[list[str]]:
-        """The solutions of query ``n`` as TSV terms (waits for them)."""
-        self.ready[n].wait()
+        """The solutions of query ``n``, each as its TSV terms, read as they are written."""
+        self.started[n].wait()
+        if self.failure is None:
+            with open(self.paths[n], "rb") as tsv:
+                yield from _tsv_lines(self._chunks(tsv, self.done[n]))
+            self.paths[n].unlink(missing_ok=True)
         if self.failure is not None:
             raise self.failure
-        with open(self.paths[n], encoding="utf-8", newline="\n") as lines:
-            yield from _tsv_lines(lines)
+
+    def _chunks(self, tsv: Any, done: Any) -> Iterator[bytes]:
+        """The bytes of a file being written until ``done`` is set, then to its end."""
+        finished = False
+        while True:
+            chunk = tsv.read(self.CHUNK)
+            if chunk:
+                yield chunk
+            elif finished:
+                return
+            else:  # wait for more; once done, read to the end once more
+                finished = done.wait(0.002)
 
     def close(self) -> None:
         """Stop after the query under way, wait for it and remove the files."""
@@ -977,12 +986,24 @@ class _Prefetch:
             path.unlink(missing_ok=True)
 
 
-def _tsv_lines(lines: Iterable[str]) -> Iterator[list[str]]:
-    """The terms of each solution of a SPARQL TSV text, read line by line (header skipped)."""
-    lines = iter(lines)
-    next(lines, None)
-    for line in lines:
-        yield line[:-1].split("\t") if line.endswith("\n") else line.split("\t")
+def _tsv_lines(chunks: Iterable[bytes]) -> Iterator[list[str]]:
+    """The terms of each solution of a SPARQL TSV text given in chunks (header skipped)."""
+    carry = b""
+    header = True
+    for chunk in chunks:
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            carry += chunk
+            continue
+        lines = (carry + chunk[:end]).decode("utf-8").split("\n")
+        carry = chunk[end + 1:]
+        if header:
+            del lines[0]
+            header = False
+        for line in lines:
+            yield line.split("\t")
+    if carry and not header:
+        yield carry.decode("utf-8").split("\t")
 
 
 def _store_labels(solutions: Iterable[Iterable[list[str]]]) -> Iterator[tuple[str, str, str, str]]:
@@ -1001,29 +1022,24 @@ def _store_definitions(rows: Iterable[list[str]]) -> Iterator[tuple[str, str, st
             yield iri, literal[0], literal[1]
 
 
-def _store_types(rows: Iterable[list[str]]) -> Iterator[tuple[str, str]]:
-    """(iri, type IRI) of every rdf:type of an IRI, from solutions (?s ?o)."""
-    for subject, term in rows:
-        if (iri := _tsv_iri(subject)) is not None and (type_iri := _tsv_iri(term)) is not None:
-            yield iri, type_iri
-
-
 def build_from_store(store: Any, path: str | Path, *, use_fts: bool | None = None,
                      meta: dict[str, str] | None = None) -> LabelIndex:
     """Build the label index of a pyoxigraph ``store`` (every graph) at ``path`` and open it.
 
     Reads skos:prefLabel, skos:altLabel, skos:hiddenLabel, rdfs:label,
-    skos:definition and rdf:type of IRI subjects, streaming: the labels
-    through a pipe, the definitions and types meanwhile into temporary files
-    beside ``path`` (see :class:`_Prefetch`).
+    skos:definition and rdf:type of IRI subjects, streaming: pyoxigraph
+    decodes them in a thread into temporary files beside ``path``, read as
+    they grow (see :class:`_Prefetch`).
     """
     path = Path(path)
-    labels = (_tsv_solutions(store, _SOLUTIONS.format(prop)) for _, prop in _STORE_LABELS)
-    prefetch = _Prefetch(store, [_SOLUTIONS.format(SKOS + "definition"),
-                                 _SOLUTIONS.format(RDF + "type")], path.parent)
+    queries = [_SOLUTIONS.format(prop) for _, prop in _STORE_LABELS]
+    queries += [_SOLUTIONS.format(SKOS + "definition"), _SOLUTIONS.format(RDF + "type")]
+    prefetch = _Prefetch(store, queries, path.parent)
+    labels = (prefetch.rows(n) for n in range(len(_STORE_LABELS)))
     try:
-        return LabelIndex.build(path, _store_labels(labels), _store_definitions(prefetch.rows(0)),
-                                _store_types(prefetch.rows(1)), (), use_fts=use_fts, meta=meta)
+        return LabelIndex._build(path, lambda builder: builder.stage_from_store(
+            _store_labels(labels), _store_definitions(prefetch.rows(len(_STORE_LABELS))),
+            prefetch.rows(len(_STORE_LABELS) + 1)), use_fts=use_fts, meta=meta)
     finally:
         prefetch.close()
 

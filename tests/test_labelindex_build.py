@@ -23,7 +23,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ddkb.errors import ConceptNotFound
-from ddkb.labelindex import LabelIndex, _tsv_solutions, build_from_store, fts5_available
+from ddkb.labelindex import (
+    LabelIndex,
+    _Prefetch,
+    _tsv_lines,
+    build_from_store,
+    fts5_available,
+)
 from ddkb.lookup import normalise
 from ddkb.namespaces import OWL, RDF, RDFS, SKOS, curie
 
@@ -251,24 +257,47 @@ def test_tricky_labels_are_read_exactly(tmp_path):
         assert len(index) == 11  # every labelled IRI, none of the blank node
 
 
-def test_a_reader_stopped_early_ends_the_serializing_thread():
+def _many_labels(n: int) -> ox.Store:
     store = ox.Store()
-    for n in range(20_000):
-        store.add(ox.Quad(ox.NamedNode(f"{T}r{n}"), ox.NamedNode(SKOS + "prefLabel"),
-                          ox.Literal(f"label {n} " + "x" * 50)))
-    rows = _tsv_solutions(store, f"SELECT ?s ?o WHERE {{ ?s <{SKOS}prefLabel> ?o }}")
-    first = next(rows)
-    assert first[0].startswith(f"<{T}r") and first[1].startswith('"label ')
-    rows.close()  # the pipe closes: the writer stops (a broken pipe) and is joined
-    import threading
-
-    assert not [t for t in threading.enumerate() if t.name == "ddkb-label-reader"]
+    for k in range(n):
+        store.add(ox.Quad(ox.NamedNode(f"{T}r{k}"), ox.NamedNode(SKOS + "prefLabel"),
+                          ox.Literal(f"label {k} é\t" + "x" * 50)))
+    return store
 
 
-def test_a_query_that_fails_in_the_thread_raises_in_the_reader():
-    rows = _tsv_solutions(ox.Store(), "SELECT ?s WHERE { this is not sparql }")
-    with pytest.raises(SyntaxError):
-        list(rows)
+def test_prefetched_rows_are_read_while_written_and_the_files_removed(tmp_path):
+    query = f"SELECT ?s ?o WHERE {{ ?s <{SKOS}prefLabel> ?o }}"
+    prefetch = _Prefetch(_many_labels(30_000), [query, query], tmp_path)
+    try:
+        first = list(prefetch.rows(0))
+        assert len(first) == 30_000 and len(set(map(tuple, first))) == 30_000
+        assert all(len(row) == 2 for row in first)
+        assert f"<{T}r7>" in {s for s, _ in first}
+        assert '"label 7 é\\t' + "x" * 50 + '"' in {o for _, o in first}
+        assert not prefetch.paths[0].exists()  # removed once read
+        rows = prefetch.rows(1)
+        assert len(next(rows)) == 2
+        rows.close()  # a reader that stops early
+    finally:
+        prefetch.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_query_that_fails_in_the_thread_raises_in_the_reader(tmp_path):
+    prefetch = _Prefetch(ox.Store(), ["SELECT ?s WHERE { this is not sparql }"], tmp_path)
+    try:
+        with pytest.raises(SyntaxError):
+            list(prefetch.rows(0))
+    finally:
+        prefetch.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tsv_lines_join_lines_cut_between_chunks():
+    text = '?s\t?o\n<a>\t"é ☃"\n<b>\t"x"\n'.encode()
+    chunks = [text[k:k + 3] for k in range(0, len(text), 3)]  # cuts inside characters too
+    assert list(_tsv_lines(chunks)) == [["<a>", '"é ☃"'], ["<b>", '"x"']]
+    assert list(_tsv_lines([b"?s\n"])) == []
 
 
 def test_the_cli_shows_a_tricky_label_from_a_fresh_index(tmp_path, ddkb_exe):
