@@ -874,7 +874,8 @@ def _close_labels(key: str, rows: list[tuple], n: int) -> list[str]:
 #: Read from a store, each in a query: (label kind or None, property).
 _STORE_LABELS = (("pref", SKOS + "prefLabel"), ("alt", SKOS + "altLabel"),
                  ("hidden", SKOS + "hiddenLabel"), ("rdfs", RDFS + "label"))
-_SOLUTIONS = "SELECT ?s ?o WHERE {{ ?s <{}> ?o FILTER(isIRI(?s)) }}"
+#: (subjects that are not IRIs are dropped while parsing: a FILTER costs the store more)
+_SOLUTIONS = "SELECT ?s ?o WHERE {{ ?s <{}> ?o }}"
 _TSV_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.S)
 _TSV_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f"}
 
