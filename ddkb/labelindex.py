@@ -30,6 +30,12 @@ bounds so that no answer scans everything:
 Words are matched with SQLite's FTS5 when this Python's sqlite3 has it, else
 with a plain (word, column, resource) table; both give the same answers.
 
+From a store (:func:`build_from_store`), pyoxigraph answers one SELECT per
+property in a background thread, as SPARQL TSV written to temporary files
+beside the index and read as they grow (decoding the store's terms, the
+larger cost, runs beside the Python that stages the rows); the staged rows
+are then merged, sorted by IRI, in one pass that writes each resource.
+
 The file records its format version and a fingerprint of
 :func:`ddkb.lookup.normalise` (its keys depend on it); a file that is missing,
 not an index, of another version or normaliser, or damaged raises
