@@ -30,6 +30,12 @@ bounds so that no answer scans everything:
 Words are matched with SQLite's FTS5 when this Python's sqlite3 has it, else
 with a plain (word, column, resource) table; both give the same answers.
 
+From a store (:func:`build_from_store`), pyoxigraph answers one SELECT per
+property in a background thread, as SPARQL TSV written to temporary files
+beside the index and read as they grow (decoding the store's terms, the
+larger cost, runs beside the Python that stages the rows); the staged rows
+are then merged, sorted by IRI, in one pass that writes each resource.
+
 The file records its format version and a fingerprint of
 :func:`ddkb.lookup.normalise` (its keys depend on it); a file that is missing,
 not an index, of another version or normaliser, or damaged raises
@@ -51,13 +57,14 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
-from itertools import islice
+from itertools import groupby, islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from .errors import AmbiguousConcept, ConceptNotFound, DdkbError
 from .labels import display_rank, language_rank
-from .lookup import _LOCAL_NAME, closest, normalise
+from .lookup import closest, normalise
 from .namespaces import OWL, RDF, RDFS, SKOS, curie, expand
 
 #: Written in the file (``PRAGMA user_version`` and the meta table); bump it on any change.
@@ -176,28 +183,81 @@ def _batches(rows: Iterable[tuple], size: int = _BATCH) -> Iterator[list[tuple]]
         yield batch
 
 
-def _label_stage_rows(rows: Iterable[tuple[str, str, str, str]]) -> Iterator[tuple]:
-    """Staging rows of (iri, text, kind, language) label rows; unknown kinds are an error."""
+def _label_stage_rows(rows: Iterable[tuple[str, str, str, str]], *,
+                      clean: bool = True) -> Iterator[tuple]:
+    """Staging rows of (iri, text, kind, language) label rows; unknown kinds are an error.
+
+    ``clean=False`` skips :func:`_clean` for text that cannot hold a lone
+    surrogate (decoded from UTF-8, as a store's is).
+    """
+    kinds, preferred, limit = KINDS, _PREFERRED, MAX_LABEL_CHARS
+    ranks: dict[tuple[int, str], int | None] = {}  # display rank of (kind, language)
     for iri, text, kind, lang in rows:
-        code = KINDS.get(kind)
+        code = kinds.get(kind)
         if code is None:
             raise ValueError(f"label kind must be one of {sorted(KINDS)}, not {kind!r}")
-        text = _clean(text)
-        shown, key = text[:MAX_LABEL_CHARS], _cut(text)
+        if clean:
+            iri, text = _clean(iri), _clean(text)
+        key = _cut(text)
         drank = None
-        if code in _PREFERRED:  # the display rule of ddkb.labels
-            drank = display_rank("pref" if code == 0 else "rdfs", lang)
-        yield (_clean(iri), code, drank, shown, key.casefold(), normalise(key))
+        if code in preferred:  # the display rule of ddkb.labels
+            drank = ranks.get((code, lang), -1)
+            if drank == -1:
+                drank = display_rank("pref" if code == 0 else "rdfs", lang)
+                if len(ranks) < 1000:
+                    ranks[code, lang] = drank
+        yield (iri, code, drank, text[:limit], key.casefold(), normalise(key))
 
 
-def _definition_stage_rows(rows: Iterable[tuple[str, str, str]]) -> Iterator[tuple]:
+def _definition_stage_rows(rows: Iterable[tuple[str, str, str]], *,
+                           clean: bool = True) -> Iterator[tuple]:
+    """Staging rows of (iri, text, language) definition rows (``clean`` as for labels)."""
+    limit = MAX_DEFINITION_CHARS
     for iri, text, lang in rows:
-        words = sorted(set(normalise(_clean(text)[:MAX_DEFINITION_CHARS]).split()))
-        yield (_clean(iri), _lang_rank(lang), " ".join(words))
+        if clean:
+            iri, text = _clean(iri), _clean(text)
+        words = sorted(set(normalise(text[:limit]).split()))
+        yield (iri, _lang_rank(lang), " ".join(words))
+
+
+class _SortedRows:
+    """Rows sorted by their first column, taken key by key in increasing key order.
+
+    With rows of several tables sorted by IRI this is a merge join: each row is
+    read once, and no IRI is looked up in a B-tree.
+    """
+
+    def __init__(self, rows: Iterable[tuple]):
+        self._rows = iter(rows)
+        self._next = next(self._rows, None)
+
+    def take(self, key: str) -> list[tuple]:
+        """The rows whose first column is ``key`` (rows with a smaller one are skipped)."""
+        rows, row = self._rows, self._next
+        while row is not None and row[0] < key:
+            row = next(rows, None)
+        found = []
+        while row is not None and row[0] == key:
+            found.append(row)
+            row = next(rows, None)
+        self._next = row
+        return found
+
+
+def _display_order(row: tuple) -> tuple:
+    """Sort key of a staged label row for the display label: best rank, then text."""
+    return (row[2] is None, row[2] or 0, row[3], row[5])
 
 
 class _Builder:
-    """Fills a new index file from streams of rows (see :meth:`LabelIndex.build`)."""
+    """Fills a new index file from streams of rows (see :meth:`LabelIndex.build`).
+
+    The rows are staged in temporary tables, then read back sorted by IRI and
+    merged in one pass (:meth:`assemble`) that writes each resource with its
+    labels, types and word-index row: the resource ids follow the IRIs' order,
+    and no IRI is joined through a B-tree (a sort per table instead of a
+    look-up per row).
+    """
 
     def __init__(self, con: sqlite3.Connection, use_fts: bool):
         self.con = con
@@ -214,91 +274,125 @@ class _Builder:
         for batch in _batches((_clean(i),) for i in classes):
             con.executemany("INSERT INTO stage_classes VALUES (?)", batch)
 
-    def resources(self) -> None:
-        """One row per labelled IRI, with its display label (best rank, then text)."""
-        self.con.execute("""
-            INSERT INTO resources(iri, display, display_norm)
-            SELECT iri, CASE WHEN drank IS NULL THEN NULL ELSE text END, norm FROM (
-                SELECT iri, drank, text, norm, row_number() OVER (
-                    PARTITION BY iri ORDER BY drank IS NULL, drank, text) AS n
-                FROM stage_labels)
-            WHERE n = 1 ORDER BY iri""")
-        self.con.execute("CREATE UNIQUE INDEX resources_iri ON resources(iri)")
-        self.con.execute("""
-            INSERT INTO labels(rid, kind, exact, norm)
-            SELECT DISTINCT r.id, s.kind, s.exact, s.norm
-            FROM stage_labels s JOIN resources r ON r.iri = s.iri""")
-
-    def names_from_iris(self) -> None:
-        """Local names (names for the spelling tiers) and the CURIE shown for alt-only resources."""
+    def stage_from_store(self, labels: Iterable[tuple[str, str, str, str]],
+                         definitions: Iterable[tuple[str, str, str]],
+                         types: Iterable[list[str]]) -> None:
+        """Stage rows read from a store: labels and definitions as for :meth:`stage` (their
+        text needs no cleaning), ``types`` as pairs of TSV terms (IRIs kept, in SQL)."""
         con = self.con
-        read = con.execute("SELECT id, iri FROM resources")
-        while rows := read.fetchmany(_BATCH):
-            local = [(rid, _LOCAL, name) for rid, iri in rows
-                     if (name := normalise(_LOCAL_NAME.search(iri).group(0)))]
-            con.executemany("INSERT INTO labels VALUES (?,?,NULL,?)", local)
-        con.execute("CREATE TEMP TABLE alt_only AS SELECT id, iri FROM resources "
-                    "WHERE display IS NULL")
-        read = con.execute("SELECT id, iri FROM alt_only")
-        while rows := read.fetchmany(_BATCH):
-            shown = [(normalise(curie(iri)), rid) for rid, iri in rows]
-            con.executemany("UPDATE resources SET display_norm = ? WHERE id = ?", shown)
-            con.executemany("INSERT INTO labels VALUES (?,?,NULL,?)",
-                            [(rid, _SHOWN, norm) for norm, rid in shown])
+        for batch in _batches(_label_stage_rows(labels, clean=False)):
+            con.executemany("INSERT INTO stage_labels VALUES (?,?,?,?,?,?)", batch)
+        for batch in _batches(_definition_stage_rows(definitions, clean=False)):
+            con.executemany("INSERT INTO stage_defs VALUES (?,?,?)", batch)
+        con.executemany("""INSERT INTO stage_types SELECT substr(?1, 2, length(?1) - 2),
+                               substr(?2, 2, length(?2) - 2)
+                           WHERE substr(?1, 1, 1) = '<' AND substr(?2, 1, 1) = '<'
+                               AND substr(?2, 1, 2) != '<<'""", types)
 
-    def types_and_definitions(self) -> None:
-        con = self.con
-        con.execute("""INSERT INTO type_iris(iri) SELECT DISTINCT t.type
-                       FROM stage_types t JOIN resources r ON r.iri = t.iri ORDER BY t.type""")
-        con.execute("""INSERT INTO types(rid, tid) SELECT DISTINCT r.id, n.id
-                       FROM stage_types t JOIN resources r ON r.iri = t.iri
-                       JOIN type_iris n ON n.iri = t.type""")
-        con.execute("CREATE INDEX types_rid ON types(rid)")
-        marks = ",".join("?" * len(_CLASS_TYPES))
-        con.execute(f"""UPDATE resources SET is_class = 1 WHERE iri IN (
-                        SELECT iri FROM stage_classes UNION
-                        SELECT iri FROM stage_types WHERE type IN ({marks}))""", _CLASS_TYPES)
-        # like today's search, a definition counts for a resource that has a type
-        con.execute("""CREATE TEMP TABLE best_defs AS SELECT iri, words FROM (
-                           SELECT iri, words, row_number() OVER (
-                               PARTITION BY iri ORDER BY lrank, words) AS n FROM stage_defs)
-                       WHERE n = 1""")
-        con.execute("CREATE INDEX temp.best_defs_iri ON best_defs(iri)")
-        con.execute("""UPDATE resources SET def_words = (
-                           SELECT words FROM best_defs b WHERE b.iri = resources.iri)
-                       WHERE id IN (SELECT rid FROM types)""")
-
-    def word_index(self) -> None:
-        """Words of each resource's display label, alt labels, other labels and definition."""
-        con = self.con
-        con.execute("CREATE INDEX labels_rid ON labels(rid)")
-        con.execute("""UPDATE resources SET alt_norms = (SELECT group_concat(norm, char(10))
-                       FROM labels WHERE rid = resources.id AND kind IN (1, 2))""")
-        per_resource = """
-            SELECT r.id, r.display_norm, r.alt_norms,
-                   (SELECT group_concat(norm, ' ') FROM labels WHERE rid = r.id AND kind IN (0, 3)),
-                   r.def_words
-            FROM resources r"""
+    def _create_words(self) -> None:
         if self.use_fts:
-            con.execute("""CREATE VIRTUAL TABLE words USING fts5(
+            self.con.execute("""CREATE VIRTUAL TABLE words USING fts5(
                                label, alts, other, def, tokenize='ascii', detail=column,
                                content='', columnsize=0)""")
-            con.execute(f"INSERT INTO words(rowid, label, alts, other, def) {per_resource}")
+        else:
+            self.con.execute("""CREATE TABLE words(word TEXT NOT NULL, col INTEGER NOT NULL,
+                           rid INTEGER NOT NULL, PRIMARY KEY(word, col, rid)) WITHOUT ROWID""")
+
+    def assemble(self) -> None:
+        """Resources, labels, local names, shown CURIEs, types and word-index rows, in one pass.
+
+        Per labelled IRI (in IRI order, id 1, 2, ...): the display label (best
+        rank, then text; none when the IRI has alt labels only, then its CURIE
+        is its shown name), its distinct labels, its local name, whether it is
+        a class, its best definition (best language, then text; only for a
+        resource with a type, like today's search) and the words of each.
+        """
+        con = self.con
+        self._create_words()
+        con.execute("CREATE TEMP TABLE typed(rid INTEGER NOT NULL, type TEXT NOT NULL)")
+        labels = con.execute("""SELECT iri, kind, drank, text, exact, norm FROM stage_labels
+                                ORDER BY iri, kind, exact, norm""")
+        definitions = _SortedRows(con.execute(
+            "SELECT iri, words FROM stage_defs ORDER BY iri, lrank, words"))
+        types = _SortedRows(con.execute(
+            "SELECT DISTINCT iri, type FROM stage_types ORDER BY iri, type"))
+        classes = _SortedRows(con.execute("SELECT DISTINCT iri FROM stage_classes ORDER BY iri"))
+        out: dict[str, list[tuple]] = {"resources": [], "labels": [], "words": [], "typed": []}
+        for rid, (iri, rows) in enumerate(groupby(labels, itemgetter(0)), 1):
+            self._resource(rid, iri, list(rows), definitions.take(iri), types.take(iri),
+                           bool(classes.take(iri)), out)
+            if len(out["resources"]) >= _BATCH:
+                self._write(out)
+        self._write(out)
+        con.execute("CREATE UNIQUE INDEX resources_iri ON resources(iri)")
+        con.execute("CREATE INDEX labels_rid ON labels(rid)")
+        con.execute("INSERT INTO type_iris(iri) SELECT DISTINCT type FROM typed ORDER BY type")
+        con.execute("""INSERT INTO types(rid, tid) SELECT t.rid, n.id FROM typed t
+                       JOIN type_iris n ON n.iri = t.type""")
+        con.execute("CREATE INDEX types_rid ON types(rid)")
+
+    @staticmethod
+    def _resource(rid: int, iri: str, rows: list[tuple], definitions: list[tuple],
+                  types: list[tuple], is_class: bool, out: dict[str, list[tuple]]) -> None:
+        """Add the rows of one labelled resource to ``out`` (see :meth:`assemble`).
+
+        ``rows`` are its staged labels sorted by (kind, exact, norm), so equal
+        labels are neighbours.
+        """
+        best = min(rows, key=_display_order) if len(rows) > 1 else rows[0]
+        display, display_norm = (None, "") if best[2] is None else (best[3], best[5])
+        labels, alts, other = out["labels"], [], []
+        last = None
+        for _, kind, _, _, exact, norm in rows:
+            if (kind, exact, norm) != last:  # one row per distinct label
+                last = (kind, exact, norm)
+                labels.append((rid, kind, exact, norm))
+                (alts if kind in (1, 2) else other).append(norm)
+        # the local name (what _LOCAL_NAME finds: the text after the last "/" or "#")
+        if local := normalise(iri[max(iri.rfind("/"), iri.rfind("#")) + 1:]):
+            labels.append((rid, _LOCAL, None, local))
+        if display is None:
+            display_norm = normalise(curie(iri))
+            labels.append((rid, _SHOWN, None, display_norm))
+        def_words = None
+        if types:
+            out["typed"] += [(rid, t) for _, t in types]
+            is_class = is_class or any(t in _CLASS_TYPES for _, t in types)
+            if definitions:
+                def_words = definitions[0][1]
+        alt_norms = "\n".join(alts) if alts else None
+        out["resources"].append((rid, iri, display, display_norm, int(is_class), def_words,
+                                 alt_norms))
+        out["words"].append((rid, display_norm, alt_norms, " ".join(other) if other else None,
+                             def_words))
+
+    def _write(self, out: dict[str, list[tuple]]) -> None:
+        """Write and empty the rows gathered by :meth:`_resource`."""
+        con = self.con
+        con.executemany("INSERT INTO resources VALUES (?,?,?,?,?,?,?)", out["resources"])
+        con.executemany("INSERT INTO labels VALUES (?,?,?,?)", out["labels"])
+        con.executemany("INSERT INTO typed VALUES (?,?)", out["typed"])
+        if self.use_fts:
+            con.executemany("INSERT INTO words(rowid, label, alts, other, def) VALUES (?,?,?,?,?)",
+                            out["words"])
+        else:
+            con.executemany("INSERT OR IGNORE INTO words VALUES (?,?,?)",
+                            [(w, col, rid) for rid, *columns in out["words"]
+                             for col, text in enumerate(columns)
+                             for w in set((text or "").split())])
+        for rows in out.values():
+            rows.clear()
+
+    def word_index(self) -> None:
+        """Merge the word index and list every word of a label (for suggestions)."""
+        con = self.con
+        if self.use_fts:
             con.execute("INSERT INTO words(words) VALUES ('optimize')")
             con.execute("CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, words, col)")
             con.execute("""INSERT INTO vocab SELECT DISTINCT term FROM temp.terms
                            WHERE col != 'def' ORDER BY term""")
-            return
-        con.execute("""CREATE TABLE words(word TEXT NOT NULL, col INTEGER NOT NULL,
-                           rid INTEGER NOT NULL, PRIMARY KEY(word, col, rid)) WITHOUT ROWID""")
-        read = con.execute(per_resource)
-        while rows := read.fetchmany(_BATCH):
-            out = []
-            for rid, *columns in rows:
-                for col, text in enumerate(columns):
-                    out += [(w, col, rid) for w in set((text or "").split())]
-            con.executemany("INSERT OR IGNORE INTO words VALUES (?,?,?)", out)
-        con.execute("INSERT INTO vocab SELECT DISTINCT word FROM words WHERE col != 3")
+        else:
+            con.execute("INSERT INTO vocab SELECT DISTINCT word FROM words WHERE col != 3")
 
     def finish(self, extra: dict[str, str]) -> None:
         con = self.con
@@ -415,6 +509,13 @@ class LabelIndex:
         reader never sees half an index; a failed build leaves nothing behind
         (a file that cannot be written, e.g. a full disk, raises DdkbError).
         """
+        return cls._build(path, lambda builder: builder.stage(labels, definitions, types, classes),
+                          use_fts=use_fts, meta=meta)
+
+    @classmethod
+    def _build(cls, path: str | Path, stage: Callable[[_Builder], None], *,
+               use_fts: bool | None, meta: dict[str, str] | None) -> LabelIndex:
+        """Build the index file at ``path``, its staging tables filled by ``stage``; open it."""
         path = Path(path)
         use_fts = fts5_available() if use_fts is None else use_fts
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -428,10 +529,8 @@ class LabelIndex:
                 con.executescript(_SCHEMA + _STAGING)  # (executescript would end a transaction)
                 con.execute("BEGIN")
                 builder = _Builder(con, use_fts)
-                builder.stage(labels, definitions, types, classes)
-                builder.resources()
-                builder.names_from_iris()
-                builder.types_and_definitions()
+                stage(builder)
+                builder.assemble()
                 builder.word_index()
                 builder.finish(dict(meta or {}))
                 con.execute("COMMIT")
@@ -778,39 +877,156 @@ def _close_labels(key: str, rows: list[tuple], n: int) -> list[str]:
 
 
 # -- from a store ----------------------------------------------------------------------------
-def _quads(store: Any, predicate: str) -> Iterator[tuple[str, Any]]:
-    """(subject IRI, object) of every quad with ``predicate`` and an IRI subject, in any graph."""
-    import pyoxigraph as ox
-
-    for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), None):
-        if isinstance(quad.subject, ox.NamedNode):
-            yield quad.subject.value, quad.object
-
-
-def _store_labels(store: Any) -> Iterator[tuple[str, str, str, str]]:
-    import pyoxigraph as ox
-
-    for kind, prop in (("pref", SKOS + "prefLabel"), ("alt", SKOS + "altLabel"),
-                       ("hidden", SKOS + "hiddenLabel"), ("rdfs", RDFS + "label")):
-        for iri, obj in _quads(store, prop):
-            if isinstance(obj, ox.Literal):
-                yield iri, obj.value, kind, obj.language or ""
+#: Read from a store, each in a query: (label kind or None, property).
+_STORE_LABELS = (("pref", SKOS + "prefLabel"), ("alt", SKOS + "altLabel"),
+                 ("hidden", SKOS + "hiddenLabel"), ("rdfs", RDFS + "label"))
+#: (subjects that are not IRIs are dropped while parsing: a FILTER costs the store more)
+_SOLUTIONS = "SELECT ?s ?o WHERE {{ ?s <{}> ?o }}"
+_TSV_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.S)
+_TSV_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f"}
 
 
-def _store_definitions(store: Any) -> Iterator[tuple[str, str, str]]:
-    import pyoxigraph as ox
-
-    for iri, obj in _quads(store, SKOS + "definition"):
-        if isinstance(obj, ox.Literal):
-            yield iri, obj.value, obj.language or ""
+def _tsv_unescape(match: re.Match) -> str:
+    code = match.group(1)
+    return chr(int(code[1:], 16)) if len(code) > 1 else _TSV_ESCAPES.get(code, code)
 
 
-def _store_types(store: Any) -> Iterator[tuple[str, str]]:
-    import pyoxigraph as ox
+def _tsv_literal(term: str) -> tuple[str, str] | None:
+    """(text, language) of a literal in SPARQL TSV syntax; None for an IRI, blank node or triple.
 
-    for iri, obj in _quads(store, RDF + "type"):
-        if isinstance(obj, ox.NamedNode):
-            yield iri, obj.value
+    A literal is ``"text"``, ``"text"@lang`` (``@lang--dir`` with a base
+    direction), ``"text"^^<datatype>``, or a number or boolean written bare.
+    """
+    first = term[:1]
+    if first == '"':
+        end = term.rindex('"')
+        text = term[1:end]
+        if "\\" in text:
+            text = _TSV_ESCAPE.sub(_tsv_unescape, text)
+        suffix = term[end + 1:]
+        return text, suffix[1:].partition("--")[0] if suffix[:1] == "@" else ""
+    if first in ("<", "_", ""):
+        return None
+    return term, ""
+
+
+def _tsv_iri(term: str) -> str | None:
+    """The IRI of a term in SPARQL TSV syntax, None for anything else."""
+    return term[1:-1] if term[:1] == "<" and term[:2] != "<<" else None
+
+
+class _Prefetch:
+    """SELECT queries answered, one after another, by pyoxigraph in a background thread.
+
+    Decoding terms is what reading a store costs; pyoxigraph does it in Rust,
+    without the GIL, writing SPARQL TSV into temporary files beside the index,
+    and :meth:`rows` reads each file as it grows: the decoding runs on one
+    core while the Python that stages the rows runs on another, and nothing
+    is held in memory but a chunk of TSV. Each file is removed once read, the
+    rest by :meth:`close`. A TSV line is one solution (tabs and line breaks in
+    a literal are escaped).
+    """
+
+    #: Bytes read from a file at a time.
+    CHUNK = 1 << 20
+
+    def __init__(self, store: Any, queries: list[str], folder: Path):
+        import threading
+
+        stem = f".labels-{os.getpid()}-{threading.get_ident()}"
+        self.paths = [folder / f"{stem}-{n}.tsv" for n in range(len(queries))]
+        self.started = [threading.Event() for _ in queries]
+        self.done = [threading.Event() for _ in queries]
+        self.failure: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(store, queries),
+                                        name="ddkb-label-prefetch", daemon=True)
+        self._thread.start()
+
+    def _run(self, store: Any, queries: list[str]) -> None:
+        import pyoxigraph as ox
+
+        try:
+            for query, path, started, done in zip(queries, self.paths, self.started,
+                                                  self.done, strict=True):
+                if self._stop.is_set():
+                    break
+                path.touch()  # (so that the reader can open it before pyoxigraph writes)
+                started.set()
+                solutions = store.query(query, use_default_graph_as_union=True)
+                solutions.serialize(str(path), ox.QueryResultsFormat.TSV)
+                del solutions  # (pyoxigraph wants it dropped in the thread that made it)
+                done.set()
+        except BaseException as err:  # e.g. a full disk: raised by rows()
+            self.failure = err.with_traceback(None)
+        finally:
+            for event in (*self.started, *self.done):
+                event.set()
+
+    def rows(self, n: int) -> Iterator[list[str]]:
+        """The solutions of query ``n``, each as its TSV terms, read as they are written."""
+        self.started[n].wait()
+        if self.failure is None:
+            with open(self.paths[n], "rb") as tsv:
+                yield from _tsv_lines(self._chunks(tsv, self.done[n]))
+            self.paths[n].unlink(missing_ok=True)
+        if self.failure is not None:
+            raise self.failure
+
+    def _chunks(self, tsv: Any, done: Any) -> Iterator[bytes]:
+        """The bytes of a file being written until ``done`` is set, then to its end."""
+        finished = False
+        while True:
+            chunk = tsv.read(self.CHUNK)
+            if chunk:
+                yield chunk
+            elif finished:
+                return
+            else:  # wait for more; once done, read to the end once more
+                finished = done.wait(0.002)
+
+    def close(self) -> None:
+        """Stop after the query under way, wait for it and remove the files."""
+        self._stop.set()
+        self._thread.join()
+        for path in self.paths:
+            path.unlink(missing_ok=True)
+
+
+def _tsv_lines(chunks: Iterable[bytes]) -> Iterator[list[str]]:
+    """The terms of each solution of a SPARQL TSV text given in chunks (header skipped)."""
+    carry = b""
+    header = True
+    for chunk in chunks:
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            carry += chunk
+            continue
+        lines = (carry + chunk[:end]).decode("utf-8").split("\n")
+        carry = chunk[end + 1:]
+        if header:
+            del lines[0]
+            header = False
+        for line in lines:
+            yield line.split("\t")
+    if carry and not header:
+        yield carry.decode("utf-8").split("\t")
+
+
+def _store_labels(solutions: Iterable[Iterable[list[str]]]) -> Iterator[tuple[str, str, str, str]]:
+    """(iri, text, kind, language) of every label of an IRI, from the solutions of the
+    :data:`_STORE_LABELS` queries."""
+    for (kind, _), rows in zip(_STORE_LABELS, solutions, strict=True):
+        for subject, term in rows:
+            if (iri := _tsv_iri(subject)) is not None and (literal := _tsv_literal(term)):
+                yield iri, literal[0], kind, literal[1]
+
+
+def _store_definitions(rows: Iterable[list[str]]) -> Iterator[tuple[str, str, str]]:
+    """(iri, text, language) of every skos:definition of an IRI, from solutions (?s ?o)."""
+    for subject, term in rows:
+        if (iri := _tsv_iri(subject)) is not None and (literal := _tsv_literal(term)):
+            yield iri, literal[0], literal[1]
 
 
 def build_from_store(store: Any, path: str | Path, *, use_fts: bool | None = None,
@@ -818,10 +1034,21 @@ def build_from_store(store: Any, path: str | Path, *, use_fts: bool | None = Non
     """Build the label index of a pyoxigraph ``store`` (every graph) at ``path`` and open it.
 
     Reads skos:prefLabel, skos:altLabel, skos:hiddenLabel, rdfs:label,
-    skos:definition and rdf:type quads of IRI subjects, streaming.
+    skos:definition and rdf:type of IRI subjects, streaming: pyoxigraph
+    decodes them in a thread into temporary files beside ``path``, read as
+    they grow (see :class:`_Prefetch`).
     """
-    return LabelIndex.build(path, _store_labels(store), _store_definitions(store),
-                            _store_types(store), (), use_fts=use_fts, meta=meta)
+    path = Path(path)
+    queries = [_SOLUTIONS.format(prop) for _, prop in _STORE_LABELS]
+    queries += [_SOLUTIONS.format(SKOS + "definition"), _SOLUTIONS.format(RDF + "type")]
+    prefetch = _Prefetch(store, queries, path.parent)
+    labels = (prefetch.rows(n) for n in range(len(_STORE_LABELS)))
+    try:
+        return LabelIndex._build(path, lambda builder: builder.stage_from_store(
+            _store_labels(labels), _store_definitions(prefetch.rows(len(_STORE_LABELS))),
+            prefetch.rows(len(_STORE_LABELS) + 1)), use_fts=use_fts, meta=meta)
+    finally:
+        prefetch.close()
 
 
 def store_has_iri(store: Any) -> Callable[[str], bool]:

@@ -38,7 +38,15 @@ SPELLING_SUFFIXES = (("isation", "ization"), ("ising", "izing"), ("ised", "ized"
 _PUNCT = re.compile(r"[^\w\s]|_")
 
 
-@lru_cache(maxsize=8192)
+#: Last letters of the words :func:`_word` may change (a word ending otherwise, e.g. a
+#: number, is its own key: skipped without a cache look-up, so unique numbers in labels
+#: do not push the common words out of the cache).
+_CHANGING_ENDS = frozenset("".join(w[-1] for w in _WORD_FIXES)
+                           + "".join(b[-1] for b, _ in SPELLING_SUFFIXES) + "s")
+_COOPERATION = re.compile(r"(?<=\w)-(?=operat)")
+
+
+@lru_cache(maxsize=1 << 16)
 def _word(word: str) -> str:
     word = _WORD_FIXES.get(word, word)
     for british, american in SPELLING_SUFFIXES:
@@ -55,9 +63,10 @@ def _word(word: str) -> str:
 def normalise(text: str) -> str:
     """A spelling-insensitive key for a name: lower case, no punctuation, US spelling, singular."""
     text = text.casefold().replace("&", " and ")
-    text = re.sub(r"(?<=\w)-(?=operat)", "", text)  # co-operation -> cooperation
-    words = _PUNCT.sub(" ", text).split()
-    return " ".join(_word(w) for w in words)
+    if "-" in text:
+        text = _COOPERATION.sub("", text)  # co-operation -> cooperation
+    ends = _CHANGING_ENDS
+    return " ".join([_word(w) if w[-1] in ends else w for w in _PUNCT.sub(" ", text).split()])
 
 
 @dataclass(frozen=True)
