@@ -748,18 +748,19 @@ def _bundled_quads(item: InputFile) -> Iterator[ox.Quad]:
 def _parse_into(store: ox.Store, item: InputFile, report: Any = None) -> None:
     """Bulk-load one input into its named graph; ``report(n)`` hears of every n bytes read.
 
-    The bytes go through a reader, which counts them for ``report``: the
-    parser reads a single term of at most 16 MiB from a stream (but any length
-    from one buffer), and the limit must not depend on whether stderr is a
-    terminal.
+    The bytes always go to the parser as a stream: it reads a single term of
+    at most 16 MiB from a stream (but any length from one buffer), and that
+    limit must not depend on whether stderr is a terminal. Only a listening
+    ``report`` (a progress bar) gets the counting reader, a Python call per
+    few kilobytes.
     """
-    source: Any = item.content
-    if report is not None:
-        import io
+    import io
 
+    source: Any = io.BytesIO(item.content)
+    if report is not None and getattr(report, "progress", report) is not None:
         from .store import CountingReader
 
-        source = CountingReader(io.BytesIO(item.content), report)
+        source = CountingReader(source, report)
     try:
         store.bulk_load(source, format=item.fmt, to_graph=ox.NamedNode(item.graph),
                         base_iri=item.path.resolve().as_uri())
