@@ -61,3 +61,23 @@ def private_folder(folder: Path) -> str | None:
     except OSError as err:
         return f"cannot create {folder}: {err.strerror or err}"
     return folder_problem(folder)
+
+
+def remember(path: Path, text: str) -> None:
+    """Write ``text`` to the cache file ``path`` atomically (temporary file + rename).
+
+    A cache that cannot be written is no error: the answer is only not kept,
+    and no temporary file is left behind.
+    """
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)

@@ -189,21 +189,13 @@ class InputFile:
 
     def _save(self, entry: dict[str, Any]) -> None:
         """Write the memo entry atomically; a cache that cannot be written is no error."""
-        import tempfile
-
-        from .cache import private_folder
+        from .cache import private_folder, remember
 
         memo = self._memo_file
         if memo is None or private_folder(memo.parent) is not None:
             return
-        body = json.dumps({**entry, "format": _MEMO_FORMAT, "path": str(self.path.resolve())})
-        try:
-            fd, tmp = tempfile.mkstemp(dir=memo.parent, prefix=".", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(body)
-            os.replace(tmp, memo)
-        except OSError:
-            pass
+        remember(memo, json.dumps({**entry, "format": _MEMO_FORMAT,
+                                   "path": str(self.path.resolve())}))
 
     def _forget(self) -> None:
         self._entry = None

@@ -124,6 +124,8 @@ def _imports_of(path: Path, source: InputFile) -> list[str]:
 
     import pyoxigraph as ox
 
+    from .cache import remember
+
     fmt = source.fmt
     memo = _imports_memo(hashlib.sha256(
         f"{path.resolve().as_uri()}\n{fmt}\n".encode() + bytes.fromhex(source.digest)
@@ -140,7 +142,7 @@ def _imports_of(path: Path, source: InputFile) -> list[str]:
     line_based = fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)
     found = _parse_imports(path, content, fmt) if could_import(content, line_based) else []
     if memo is not None:  # remembered either way: even the byte search reads the whole file
-        _remember(memo, json.dumps(found))
+        remember(memo, json.dumps(found))
     return found
 
 
@@ -179,20 +181,6 @@ def _private(path: Path) -> bool:
         return unsafe(path.stat()) is None
     except OSError:
         return False
-
-
-def _remember(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically; a cache that cannot be written is no error."""
-    import os
-    import tempfile
-
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except OSError:
-        pass
 
 
 def _parse_imports(path: Path, content: bytes, fmt: ox.RdfFormat) -> list[str]:

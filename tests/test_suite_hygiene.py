@@ -80,8 +80,8 @@ def test_records_its_cache(n):
 '''
 
 
-def test_every_worker_removes_its_cache_folder(tmp_path):
-    """Each xdist worker (and the controller) makes a cache folder; none outlives the run."""
+def _probe_suite(tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the suite's conftest with :data:`PROBE`; returns (suite, its TMPDIR)."""
     suite = tmp_path / "suite"
     suite.mkdir()
     shutil.copy(TESTS / "conftest.py", suite / "conftest.py")
@@ -89,12 +89,22 @@ def test_every_worker_removes_its_cache_folder(tmp_path):
     (suite / "test_probe.py").write_text(PROBE, encoding="utf-8")
     temp = tmp_path / "temp"
     temp.mkdir()
-    log = tmp_path / "caches.txt"
+    return suite, temp
+
+
+def _run_probe(suite: Path, temp: Path, log: Path, *options: str) -> None:
     env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(temp), "PROBE_LOG": str(log)}
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "-n", "2", "--rootdir", str(suite), str(suite)],
+                           *options, "--rootdir", str(suite), str(suite)],
                           capture_output=True, text=True, timeout=120, env=env, cwd=suite)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_worker_removes_its_cache_folder(tmp_path):
+    """Each xdist worker (and the controller) makes a cache folder; none outlives the run."""
+    suite, temp = _probe_suite(tmp_path)
+    log = tmp_path / "caches.txt"
+    _run_probe(suite, temp, log, "-n", "2")
     used = set(log.read_text().split())
     assert len(used) == 2, used  # one cache per worker, each inside TMPDIR
     assert all(Path(c).parent == temp for c in used)
@@ -104,13 +114,7 @@ def test_every_worker_removes_its_cache_folder(tmp_path):
 
 def test_a_killed_run_leaves_no_cache_folder_behind_for_long(tmp_path):
     """A run killed before its end keeps its cache folder; the next run removes it."""
-    suite = tmp_path / "suite"
-    suite.mkdir()
-    shutil.copy(TESTS / "conftest.py", suite / "conftest.py")
-    shutil.copy(TESTS / "servers.py", suite / "servers.py")
-    (suite / "test_probe.py").write_text(PROBE, encoding="utf-8")
-    temp = tmp_path / "temp"
-    temp.mkdir()
+    suite, temp = _probe_suite(tmp_path)
     gone = subprocess.Popen(["true"])
     gone.wait()
     killed = temp / f"ddkb-test-cache-{gone.pid}-abcd"  # a folder of a process that is gone
@@ -118,10 +122,6 @@ def test_a_killed_run_leaves_no_cache_folder_behind_for_long(tmp_path):
     for folder in (killed, live):
         folder.mkdir()
         (folder / "stores").mkdir()
-    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(temp), "PROBE_LOG": str(tmp_path / "log")}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "--rootdir", str(suite), str(suite)],
-                          capture_output=True, text=True, timeout=120, env=env, cwd=suite)
-    assert done.returncode == 0, done.stdout + done.stderr
+    _run_probe(suite, temp, tmp_path / "log")
     assert not killed.exists()
     assert (live / "stores").is_dir()
