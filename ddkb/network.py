@@ -270,6 +270,24 @@ def _node_rows(kb: KnowledgeBase, include_inferred: bool,
                 yield {**row, "k": k}
 
 
+def is_map_concept(kb: KnowledgeBase, iri: str) -> bool:
+    """True if ``iri`` is a node of the concept graph: what maps, paths and ranks draw.
+
+    A labelled IRI that is no class, property, verification status or other
+    excluded type. Pages and the static site ask this before offering a focus
+    map, so that they never link to a map that cannot be drawn.
+
+    >>> import ddkb
+    >>> kb = ddkb.load()
+    >>> is_map_concept(kb, "https://w3id.org/ddkb/mutual-trust")
+    True
+    >>> is_map_concept(kb, "https://w3id.org/ddkb/status-contradicted")
+    False
+    """
+    query = _CONCEPTS_QUERY.replace("RESTRICT", _iri_values("c", [iri]))
+    return bool(_rows(kb, query, False))
+
+
 def _read_nodes(kb: KnowledgeBase, voc: Vocabulary, include_inferred: bool,
                 iris: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
     """Node attributes of every concept (or of those among ``iris`` that are concepts)."""

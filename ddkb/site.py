@@ -146,7 +146,7 @@ class _Writer:
             for fmt, suffix in DATA_FILES:
                 self.write(path + suffix, pages.serialize(triples, fmt))
                 self.data_files += 1
-            if self.maps and pages.concept_page(self.kb, iri)["is_concept"]:
+            if self.maps and pages.concept_page(self.kb, iri)["has_map"]:
                 self.focus_map(iri, path)
 
     def focus_map(self, iri: str, path: str) -> None:

@@ -220,3 +220,44 @@ def test_site_opens_from_disk_in_chromium(site):
     assert not problems, problems
     assert all(url.startswith("file:") for url in requests), \
         [u for u in requests if not u.startswith("file:")]
+
+
+# -- the site with focus maps ----------------------------------------------------------------
+class _Frames(HTMLParser):
+    """The iframe sources of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "iframe":
+            self.frames += [v for k, v in attrs if k == "src" and v]
+
+
+def test_site_with_maps_embeds_a_drawable_map_in_every_concept_page(ddkb_exe, tmp_path, kb):
+    """``--maps``: each page of a concept of the concept graph embeds its own focus map.
+
+    It once stopped at the first verification status (a skos:Concept, but no
+    node of the concept graph): the page offered a map the network could not draw.
+    """
+    from ddkb.network import is_map_concept, project
+
+    folder = tmp_path / "public"
+    done = subprocess.run([ddkb_exe, "site", "-o", str(folder), "--maps"],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    maps = sorted(p.relative_to(folder / "map") for p in (folder / "map").rglob("*.html"))
+    concepts = set(project(kb).nodes)
+    assert re.search(rf", {len(concepts)} maps to ", done.stderr), done.stderr
+    assert len(maps) == len(concepts)
+    trust = (folder / "mutual-trust.html").read_text(encoding="utf-8")
+    frames = _Frames()
+    frames.feed(trust)
+    assert frames.frames == ["map/mutual-trust.html"]
+    drawn = (folder / "map" / "mutual-trust.html").read_text(encoding="utf-8")
+    assert "mutual trust" in drawn and "confidence" in drawn.lower()
+    status = folder / "status-contradicted.html"
+    assert "contradicted" in status.read_text(encoding="utf-8")
+    assert "<iframe" not in status.read_text(encoding="utf-8")
+    assert not is_map_concept(kb, "https://w3id.org/ddkb/status-contradicted")

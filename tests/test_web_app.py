@@ -224,6 +224,13 @@ def test_focus_map_route(client):
     r = client.get("/map/defense-diplomacy")
     assert r.status_code == 200 and "ddkbMap" in r.text and "vis-network" in r.text
     assert client.get("/map/no-such-thing").status_code == 404
+    # a verification status is a skos:Concept but no node of the concept graph:
+    # its page offers no map, and asking for one anyway is a clean 404
+    page = client.get("/status-contradicted")
+    assert page.status_code == 200 and "contradicted" in page.text
+    assert "/map/" not in page.text
+    r = client.get("/map/status-contradicted")
+    assert r.status_code == 404 and "ddkb:status-contradicted has no concept map" in r.text
 
 
 # -- errors and safety -----------------------------------------------------------------------

@@ -278,9 +278,14 @@ def query_page(request: Request) -> Response:
 def focus_map(request: Request) -> Response:
     """The focus map (depth 1) of a resource: ddkb's offline concept map page."""
     from ..conceptmap import ConceptMap
+    from ..namespaces import curie
+    from ..network import is_map_concept
 
     site = _site(request)
     iri = pages.require_resource(site.kb, request.path_params["path"])
+    if not is_map_concept(site.kb, iri):  # a class, a property, a verification status ...
+        raise pages.NotFound(f"{curie(iri)} has no concept map: it is no concept of the "
+                             "concept graph (a class, property or verification status)")
     cmap = ConceptMap(site.kb, focus=iri, depth=1, max_nodes=pages.MAP_MAX_NODES)
     return _html(cmap.html)
 
@@ -328,7 +333,7 @@ def resource_html(kb: Any, iri: str, links: Links, maps: bool = True) -> str:
     if iri == ONTOLOGY_IRI:
         return render("ontology.html", links, doc=pages.ontology_doc(kb))
     page = pages.concept_page(kb, iri)
-    map_src = links.map(iri) if maps and page["is_concept"] else ""
+    map_src = links.map(iri) if maps and page["has_map"] else ""
     return render("resource.html", links, map_src=map_src, **page)
 
 

@@ -100,6 +100,7 @@ def concept_page(kb, iri: str) -> dict[str, Any]:
     subject is this resource (a claim page shows its own fields instead).
     """
     from ..concepts import concept_card
+    from ..network import is_map_concept
 
     card = concept_card(kb, iri)
     return {
@@ -113,7 +114,7 @@ def concept_page(kb, iri: str) -> dict[str, Any]:
         "claim": claim_fields(kb, iri),
         "in_scheme": [kb.label(r["s"].value) for r in kb.select(
             "SELECT ?c ?s WHERE { ?c skos:inScheme ?s }", c=ox.NamedNode(iri))],
-        "is_concept": any(t == SKOS + "Concept" for t, _ in card.types),
+        "has_map": is_map_concept(kb, iri),
     }
 
 
