@@ -51,6 +51,8 @@ _CACHE = tempfile.mkdtemp(prefix=f"ddkb-test-cache-{os.getpid()}-")
 os.environ["DDKB_CACHE_DIR"] = _CACHE
 
 FIXTURES = Path(__file__).parent / "fixtures"
+#: The small concept-map fixture (a lagoon exercise, with doubtful claims and odd labels).
+LAGOON = FIXTURES / "conceptmap" / "lagoon.ttl"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -179,3 +181,21 @@ def browser():
         instance = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="module")
+def lagoon_kb():
+    """The bundled KB plus the concept-map fixture :data:`LAGOON`, loaded once per module."""
+    import ddkb
+
+    return ddkb.load(data=[LAGOON])
+
+
+@pytest.fixture(scope="module")
+def lagoon_map(lagoon_kb, tmp_path_factory) -> Path:
+    """The fixture's focus map (Lagoon drill, depth 3) written once per module."""
+    from ddkb.conceptmap import write_map
+
+    path = tmp_path_factory.mktemp("maps") / "lagoon.html"
+    write_map(lagoon_kb, path, focus="Lagoon drill", depth=3)
+    return path

@@ -33,11 +33,6 @@ EX = "https://example.org/mapfix/"
 DDKB_BIN = str(Path(sys.executable).with_name("ddkb"))  # the ddkb of this venv
 
 
-@pytest.fixture(scope="module")
-def lagoon_kb():
-    return ddkb.load(data=[FIXTURE])
-
-
 def data_block(page: str) -> dict:
     found = re.search(r'<script id="ddkb-data" type="application/json">(.*?)</script>', page,
                       re.DOTALL)

@@ -16,21 +16,8 @@ from ddkb.conceptmap import ConceptMap, write_map
 
 pytestmark = pytest.mark.browser
 
-FIXTURE = Path(__file__).parent / "fixtures" / "conceptmap" / "lagoon.ttl"
 EX = "https://example.org/mapfix/"
 READY = "() => window.ddkbMap && window.ddkbMap.state.ready"
-
-
-@pytest.fixture(scope="module")
-def lagoon_kb():
-    return ddkb.load(data=[FIXTURE])
-
-
-@pytest.fixture(scope="module")
-def lagoon_map(lagoon_kb, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("maps") / "lagoon.html"
-    write_map(lagoon_kb, path, focus="Lagoon drill", depth=3)
-    return path
 
 
 class Opened:

@@ -49,18 +49,6 @@ def run_ddkb(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           timeout=300, check=False)
 
 
-@pytest.fixture(scope="module")
-def lagoon_kb():
-    return ddkb.load(data=[FIXTURE])
-
-
-@pytest.fixture(scope="module")
-def lagoon_map(lagoon_kb, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("maps") / "lagoon.html"
-    write_map(lagoon_kb, path, focus="Lagoon drill", depth=3)
-    return path
-
-
 class Page:
     """A map opened offline in its own browser context (own localStorage, downloads on)."""
 

@@ -7,13 +7,10 @@ the layout on a phone (390 px) and a laptop (1366 px): no sideways scrolling.
 from __future__ import annotations
 
 import pytest
-from conftest import require_program
 from test_web_serve import LiveServer
 
 pytestmark = pytest.mark.browser
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
@@ -21,17 +18,6 @@ def server(ddkb_exe, tmp_path_factory):
     live = LiveServer(ddkb_exe, cwd=tmp_path_factory.mktemp("serve"))
     yield live
     live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = require_program("chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=executable, args=ARGS)
-        yield instance
-        instance.close()
 
 
 class Tab:
